@@ -1,0 +1,8 @@
+"""skinfluence: which training rows made a scikit-learn linear model say what it says."""
+
+from .exceptions import InfluenceWarning, SingularHessianError
+from .explainer import InfluenceExplainer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["InfluenceExplainer", "InfluenceWarning", "SingularHessianError", "__version__"]

@@ -1,0 +1,155 @@
+"""Checking what the user passes in: arrays, weights, populations, estimators."""
+
+import numbers
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+__all__ = [
+    "check_features",
+    "check_sample_weight",
+    "check_populations",
+    "split_pipeline",
+]
+
+
+def _as_float64(X, name):
+    return check_array(
+        X, accept_sparse=("csr", "csc"), dtype=np.float64, ensure_all_finite=True,
+        input_name=name, ensure_min_samples=1,
+    )
+
+
+def split_pipeline(estimator, X, y, sample_weight):
+    """Return ``(feature_map, final_estimator)``, both fitted.
+
+    An unfitted estimator (or Pipeline) is cloned and fitted on ``X, y``; a fitted
+    one is used as is. ``feature_map`` is ``None`` or the fitted Pipeline steps
+    before the last, treated as a fixed transformation.
+    """
+    if not hasattr(estimator, "fit"):
+        raise TypeError(f"estimator must be a scikit-learn estimator, got {estimator!r}.")
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        estimator = clone(estimator)
+        if isinstance(estimator, Pipeline):
+            fit_params = {}
+            if sample_weight is not None:
+                fit_params[f"{estimator.steps[-1][0]}__sample_weight"] = sample_weight
+            estimator.fit(X, y, **fit_params)
+        else:
+            X_fit = X if hasattr(X, "columns") or sparse.issparse(X) else _as_float64(X, "X")
+            if hasattr(X_fit, "columns"):
+                X_fit = X_fit.astype(np.float64)
+            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+            estimator.fit(X_fit, y, **kwargs)
+    if not isinstance(estimator, Pipeline):
+        return None, estimator
+    for name, step in estimator.steps[:-1]:
+        if hasattr(step, "fit_resample"):
+            raise ValueError(
+                f"Pipeline step {name!r} removes rows (fit_resample): the last step was "
+                "fitted on other rows than X. Explain the last step on the resampled data "
+                "instead."
+            )
+    final = estimator.steps[-1][1]
+    feature_map = estimator[:-1] if len(estimator.steps) > 1 else None
+    return feature_map, final
+
+
+def check_features(estimator, feature_map, X, name="X"):
+    """Transform ``X`` by the feature map and check it against the fitted model."""
+    if feature_map is not None:
+        X = feature_map.transform(X)
+        X = _as_float64(X, name)
+        n_expected = getattr(estimator, "n_features_in_", X.shape[1])
+        if X.shape[1] != n_expected:
+            raise ValueError(
+                f"{name} has {X.shape[1]} features after the pipeline's transforms, "
+                f"but the model expects {n_expected}."
+            )
+        return X
+    try:
+        return validate_data(
+            estimator, X, reset=False, accept_sparse=("csr", "csc"), dtype=np.float64,
+            ensure_all_finite=True,
+        )
+    except ValueError as exc:  # name the argument the user passed
+        raise ValueError(str(exc).replace("Input X", f"Input {name}").replace(
+            "X has", f"{name} has")) from None
+
+
+def check_sample_weight(sample_weight, n_samples):
+    if sample_weight is None:
+        return np.ones(n_samples)
+    sw = check_array(sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight")
+    if sw.ndim != 1 or sw.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), got {sw.shape}."
+        )
+    if np.any(sw < 0):
+        raise ValueError("sample_weight has negative entries; weights must be >= 0.")
+    if not np.any(sw > 0):
+        raise ValueError("sample_weight is zero everywhere; at least one row must count.")
+    return sw.copy()
+
+
+def _one_population(pop, n_train, label):
+    pop = np.asarray(pop)
+    if pop.dtype == bool:
+        if pop.shape != (n_train,):
+            raise ValueError(
+                f"population {label} is a boolean mask of shape {pop.shape}; "
+                f"it must have shape ({n_train},), one entry per training row."
+            )
+        idx = np.flatnonzero(pop)
+    else:
+        if pop.ndim != 1 or (pop.size and not np.issubdtype(pop.dtype, np.integer)):
+            raise ValueError(
+                f"population {label} must be a boolean mask or a 1-D array of row "
+                f"indices, got dtype {pop.dtype} and shape {pop.shape}."
+            )
+        idx = pop.astype(np.intp)
+        if idx.size and (idx.min() < -n_train or idx.max() >= n_train):
+            raise ValueError(
+                f"population {label} has row indices outside [0, {n_train})."
+            )
+        idx = np.where(idx < 0, idx + n_train, idx)
+        if np.unique(idx).size != idx.size:
+            raise ValueError(f"population {label} lists a row more than once.")
+    if idx.size == 0:
+        raise ValueError(f"population {label} is empty: it must contain at least one row.")
+    if idx.size == n_train:
+        raise ValueError(
+            f"population {label} contains every training row; removing it leaves no model."
+        )
+    return np.sort(idx)
+
+
+def check_populations(populations, n_train):
+    """Normalise populations to a list of sorted index arrays.
+
+    Returns ``(index_arrays, single)``: ``single`` is True when one population
+    (a mask or an index array) was given, so results drop the last axis.
+    """
+    if isinstance(populations, dict):
+        items = list(populations.items())
+        return [_one_population(p, n_train, repr(k)) for k, p in items], False
+    if sparse.issparse(populations):
+        raise TypeError("populations must be dense masks or index arrays.")
+    if isinstance(populations, np.ndarray) and populations.ndim == 2:
+        return [_one_population(p, n_train, i) for i, p in enumerate(populations)], False
+    if isinstance(populations, (list, tuple)) and populations and all(
+        isinstance(p, (numbers.Integral, bool, np.bool_)) for p in populations
+    ):
+        return [_one_population(populations, n_train, 0)], True
+    if isinstance(populations, (list, tuple)):
+        if not populations:
+            raise ValueError("populations is an empty list.")
+        return [_one_population(p, n_train, i) for i, p in enumerate(populations)], False
+    return [_one_population(populations, n_train, 0)], True

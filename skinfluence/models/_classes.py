@@ -1,0 +1,46 @@
+"""Class labels to indices, shared by the classifier adapters."""
+
+import numpy as np
+from sklearn.utils.validation import column_or_1d
+
+
+def encode_labels(y, classes):
+    """Indices of ``y`` in ``classes``; a clear error for labels never seen in fit."""
+    y = column_or_1d(y, warn=True)
+    lookup = {label: i for i, label in enumerate(classes.tolist())}
+    try:
+        idx = np.fromiter((lookup.get(v, -1) for v in y.tolist()), dtype=np.intp, count=len(y))
+    except TypeError:  # unhashable labels
+        idx = np.full(len(y), -1, dtype=np.intp)
+    if np.any(idx < 0):
+        unseen = np.unique(np.asarray(y, dtype=object)[idx < 0].astype(str))[:5]
+        raise ValueError(
+            f"y contains labels the model was not fitted on: {list(unseen)}. "
+            f"Known classes: {list(classes.tolist())}."
+        )
+    return idx
+
+
+def resolved_class_weight(class_weight, classes, y_idx, sample_weight, *, with_sample_weight):
+    """Weight per class index, with 'balanced' frozen at the given data.
+
+    ``with_sample_weight`` mirrors scikit-learn: LogisticRegression computes
+    'balanced' from weighted counts, RidgeClassifier from plain counts.
+    """
+    n_classes = len(classes)
+    if class_weight is None:
+        return np.ones(n_classes)
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        w = sample_weight if with_sample_weight else np.ones(len(y_idx))
+        counts = np.bincount(y_idx, weights=w, minlength=n_classes)
+        return counts.sum() / (n_classes * counts)
+    if isinstance(class_weight, dict):
+        out = np.ones(n_classes)
+        for label, weight in class_weight.items():
+            matches = np.flatnonzero(classes == label)
+            if matches.size:
+                out[matches[0]] = weight
+        return out
+    raise ValueError(
+        f"class_weight={class_weight!r} is not supported: use None, a dict or 'balanced'."
+    )

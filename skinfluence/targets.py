@@ -1,0 +1,89 @@
+"""The quantity Q whose change influence predicts, as a function of the linear predictor.
+
+Every target is a function of ``z = W x + b`` (shape ``(..., K)``) and the
+encoded label; ``value`` accepts any leading shape (the Newton method evaluates
+Q for every (test row, removed row) pair at once), ``gradient`` gives ``dQ/dz``.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = ["make_target", "TARGETS"]
+
+
+def _broadcast_label(Y, ndim):
+    """Give encoded labels of the test rows the leading shape of ``Z``."""
+    Y = np.asarray(Y)
+    extra = ndim - 2 if Y.ndim == 1 else ndim - Y.ndim
+    return Y.reshape(Y.shape[:1] + (1,) * extra + Y.shape[1:])
+
+
+class LossTarget:
+    """``Q = -loss(test point)``: positive influence means the rows help."""
+
+    def __init__(self, adapter):
+        self.adapter = adapter
+
+    def value(self, Z, Y):
+        return -self.adapter.loss(Z, _broadcast_label(Y, Z.ndim))
+
+    def gradient(self, Z, Y):
+        return -self.adapter.loss_gradient(Z, Y)[1]
+
+
+class ProbaTarget(LossTarget):
+    """``Q = predicted probability of the test row's label`` (logistic models)."""
+
+    def __init__(self, adapter):
+        if not getattr(adapter, "has_proba", False):
+            raise ValueError(
+                f"target='proba' needs a model with predict_proba; "
+                f"{type(adapter.estimator).__name__} has none. Use 'loss' or 'prediction'."
+            )
+        super().__init__(adapter)
+
+    def value(self, Z, Y):
+        Yb = _broadcast_label(Y, Z.ndim)
+        if Z.shape[-1] == 1:  # binary: P(y) = sigma(+-z)
+            return expit(np.where(Yb == 1, 1.0, -1.0) * Z[..., 0])
+        return np.take_along_axis(self.adapter.proba(Z), Yb[..., None], axis=-1)[..., 0]
+
+    def gradient(self, Z, Y):
+        if Z.shape[-1] == 1:
+            sign = np.where(Y == 1, 1.0, -1.0)
+            p = expit(sign * Z[:, 0])
+            return (sign * p * (1.0 - p))[:, None]
+        P = self.adapter.proba(Z)
+        py = P[np.arange(len(Y)), Y]
+        G = -py[:, None] * P
+        G[np.arange(len(Y)), Y] += py
+        return G
+
+
+class PredictionTarget(LossTarget):
+    """``Q = predict()`` (regressors) or the decision value of the label's class.
+
+    Linear in ``z``: ``Q = sum_k a_k(y) z_k`` with ``a`` from the adapter's
+    ``decision_weights`` (for the multinomial model the centred value
+    ``z_y - mean_k z_k``, the only one the softmax identifies).
+    """
+
+    def value(self, Z, Y):
+        A = self.adapter.decision_weights(np.asarray(Y))
+        return (Z * _broadcast_label(A, Z.ndim)).sum(axis=-1)
+
+    def gradient(self, Z, Y):
+        return self.adapter.decision_weights(np.asarray(Y))
+
+
+TARGETS = {"loss": LossTarget, "proba": ProbaTarget, "prediction": PredictionTarget}
+
+
+def make_target(name, adapter):
+    try:
+        cls = TARGETS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"target={name!r} is not supported; choose from {sorted(TARGETS)}."
+        ) from None
+    return cls(adapter)
