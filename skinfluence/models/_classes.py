@@ -15,7 +15,7 @@ def encode_labels(y, classes):
     if np.any(idx < 0):
         unseen = np.unique(np.asarray(y, dtype=object)[idx < 0].astype(str))[:5]
         raise ValueError(
-            f"y contains labels the model was not fitted on: {list(unseen)}. "
+            f"y contains labels the model was not fitted on: {unseen.tolist()}. "
             f"Known classes: {list(classes.tolist())}."
         )
     return idx

@@ -1,0 +1,53 @@
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def _split(X, y, n_test, seed):
+    rng = np.random.RandomState(seed)
+    test = rng.choice(len(X), n_test, replace=False)
+    train = np.setdiff1d(np.arange(len(X)), test)
+    return X[train], y[train], X[test], y[test]
+
+
+@pytest.fixture(scope="session")
+def breast_cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return _split(StandardScaler().fit_transform(X), y, 20, 0)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """All 1797 digits, 2x2-pooled to 4x4 images (16 features, 170 parameters) so
+    that 50 multinomial refits stay fast; benchmarks/accuracy_vs_refit.py runs the
+    full 8x8 images."""
+    X, y = load_digits(return_X_y=True)
+    X = X.reshape(-1, 4, 2, 4, 2).sum(axis=(2, 4)).reshape(-1, 16) / 64.0
+    return _split(X, y, 20, 1)
+
+
+@pytest.fixture(scope="session")
+def digits_pca():
+    """Digits on 10 principal components: not separable, so an unpenalised fit exists."""
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(PCA(10, random_state=0).fit_transform(X))
+    return _split(X, y, 20, 2)
+
+
+@pytest.fixture(scope="session")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return _split(X, y, 20, 3)
+
+
+@pytest.fixture(scope="session")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return _split(X, y, 15, 4)

@@ -1,0 +1,244 @@
+"""InfluenceExplainer's API: consistency between methods, inputs, and clear errors."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import (
+    LinearRegression,
+    LogisticRegression,
+    LogisticRegressionCV,
+    Ridge,
+    RidgeCV,
+    SGDClassifier,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skinfluence.explainer as explainer_module
+from _refit import refit_without
+from skinfluence import InfluenceExplainer, InfluenceWarning, SingularHessianError
+
+TIGHT = dict(solver="newton-cholesky", tol=1e-12, max_iter=1000)
+
+
+@pytest.fixture(params=["binary", "multinomial", "ridge"])
+def fitted(request, breast_cancer, digits, diabetes):
+    data, est = {
+        "binary": (breast_cancer, LogisticRegression(**TIGHT)),
+        "multinomial": (digits, LogisticRegression(**TIGHT)),
+        "ridge": (diabetes, Ridge(alpha=0.5)),
+    }[request.param]
+    X, y, Xt, yt = data
+    return est.fit(X, y), X, y, Xt, yt
+
+
+@pytest.mark.parametrize("method", ["first_order", "newton"])
+def test_population_influence_first_order_is_additive(fitted, method):
+    est, X, y, Xt, yt = fitted
+    ex = InfluenceExplainer(est).fit(X, y)
+    I = ex.influence(Xt, yt)
+    mask = np.zeros(len(X), dtype=bool)
+    mask[::7] = True
+    idx = np.flatnonzero(mask)
+    single = ex.population_influence(Xt, yt, mask)
+    np.testing.assert_allclose(single, I[:, mask].sum(1), rtol=1e-9, atol=1e-12)
+    many = ex.population_influence(Xt, yt, {"a": idx, "b": [0, 1, 2]})
+    assert many.shape == (len(Xt), 2)
+    np.testing.assert_allclose(many[:, 0], single, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(many[:, 1], I[:, :3].sum(1), rtol=1e-9, atol=1e-12)
+    if method == "newton":  # a one-row population is the row's own newton influence
+        exn = InfluenceExplainer(est, method="newton").fit(X, y)
+        np.testing.assert_allclose(
+            exn.population_influence(Xt, yt, [[5], [9]]), exn.influence(Xt, yt)[:, [5, 9]],
+            rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["first_order", "newton"])
+def test_self_influence_is_the_diagonal_and_nonnegative(fitted, method):
+    est, X, y, Xt, yt = fitted
+    ex = InfluenceExplainer(est, method=method).fit(X, y)
+    si = ex.self_influence()
+    assert si.shape == (len(X),) and si.min() >= -1e-12 * si.max(), f"min {si.min():.3g}"
+    rows = np.arange(0, len(X), 97)
+    diag = ex.influence(X[rows], y[rows])[np.arange(len(rows)), rows]
+    np.testing.assert_allclose(si[rows], diag, rtol=1e-7, atol=1e-14)
+
+
+def test_top_influences_matches_sorted_influence_across_blocks(fitted, monkeypatch):
+    est, X, y, Xt, yt = fitted
+    ex = InfluenceExplainer(est).fit(X, y)
+    I = ex.influence(Xt, yt)
+    monkeypatch.setattr(explainer_module, "_CHUNK_ELEMENTS", 200 * ex._row_cost(len(Xt)))
+    assert len(ex._chunks(ex._row_cost(len(Xt)))) > 2
+    top = ex.top_influences(Xt, yt, k=7)
+    np.testing.assert_array_equal(top.helpful_indices, np.argsort(-I, axis=1, kind="stable")[:, :7])
+    np.testing.assert_array_equal(top.harmful_indices, np.argsort(I, axis=1, kind="stable")[:, :7])
+    np.testing.assert_allclose(top.helpful_scores, -np.sort(-I, axis=1)[:, :7])
+    np.testing.assert_allclose(top.harmful_scores, np.sort(I, axis=1)[:, :7])
+    np.testing.assert_allclose(ex.influence(Xt, yt), I)  # chunked equals unchunked
+
+
+def test_params_influence_is_the_parameter_change(diabetes, breast_cancer):
+    X, y, Xt, yt = diabetes
+    est = Ridge(alpha=0.5).fit(X, y)
+    P = InfluenceExplainer(est, method="newton").fit(X, y).params_influence()
+    assert P.shape == (len(X), X.shape[1] + 1)
+    for j in (0, 17, 300):
+        refit = refit_without(est, X, y, [j])
+        delta = np.r_[est.coef_ - refit.coef_, est.intercept_ - refit.intercept_]
+        np.testing.assert_allclose(P[j], delta, rtol=1e-8, atol=1e-10 * np.abs(delta).max())
+    X, y, Xt, yt = breast_cancer
+    est = LogisticRegression(**TIGHT).fit(X, y)
+    P = InfluenceExplainer(est).fit(X, y).params_influence()
+    refit = refit_without(est, X, y, [3])
+    delta = np.r_[est.coef_.ravel() - refit.coef_.ravel(), est.intercept_ - refit.intercept_]
+    cos = P[3] @ delta / np.linalg.norm(P[3]) / np.linalg.norm(delta)
+    assert cos > 0.99, f"first-order parameter change vs refit: cosine {cos:.4f}"
+
+
+def test_n_jobs_gives_identical_results(digits):
+    X, y, Xt, yt = digits
+    est = LogisticRegression(**TIGHT).fit(X, y)
+    one = InfluenceExplainer(est, n_jobs=1).fit(X, y).influence(Xt, yt)
+    two = InfluenceExplainer(est, n_jobs=2).fit(X, y).influence(Xt, yt)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_inputs_dataframe_dtypes_and_string_labels(breast_cancer):
+    X, y, Xt, yt = breast_cancer
+    names = [f"f{i}" for i in range(X.shape[1])]
+    labels = np.array(["benign", "malignant"])[y]
+    df = pd.DataFrame(X, columns=names)
+    ex = InfluenceExplainer(LogisticRegression(**TIGHT)).fit(df, labels)
+    ref = InfluenceExplainer(LogisticRegression(**TIGHT)).fit(X, y)
+    got = ex.influence(pd.DataFrame(Xt, columns=names), np.array(["benign", "malignant"])[yt])
+    np.testing.assert_allclose(got, ref.influence(Xt, yt), rtol=1e-9, atol=1e-15)
+    with pytest.raises(ValueError, match="feature names"):
+        ex.influence(pd.DataFrame(Xt, columns=names[::-1]), labels[: len(Xt)])
+    # float32 and integer inputs are computed in float64
+    X32 = X.astype(np.float32)
+    ex32 = InfluenceExplainer(LogisticRegression(**TIGHT)).fit(X32, y)
+    assert ex32.X_.dtype == np.float64
+    r = np.corrcoef(ex32.influence(Xt, yt).ravel(), ref.influence(Xt, yt).ravel())[0, 1]
+    assert r > 0.9999, f"float32 input vs float64: Pearson {r:.6f}"
+    Xint = np.round(X * 10).astype(np.int64)
+    ex_int = InfluenceExplainer(Ridge()).fit(Xint, y.astype(float))
+    assert np.isfinite(ex_int.influence(Xint[:3], y[:3].astype(float))).all()
+
+
+def test_unfitted_estimator_is_cloned_and_inputs_untouched(breast_cancer):
+    X, y, Xt, yt = breast_cancer
+    X0, y0, Xt0 = X.copy(), y.copy(), Xt.copy()
+    user = LogisticRegression(**TIGHT)
+    sw = np.ones(len(X))
+    ex = InfluenceExplainer(user).fit(X, y, sample_weight=sw)
+    ex.influence(Xt, yt)
+    ex.retrain_effect(Xt, yt, [0, 1])
+    with pytest.raises(NotFittedError):
+        user.predict(X)
+    assert ex.estimator_ is not user
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+    np.testing.assert_array_equal(Xt, Xt0)
+    np.testing.assert_array_equal(sw, 1.0)
+
+
+def test_cv_estimators_use_the_chosen_hyper_parameter(diabetes, breast_cancer):
+    X, y, Xt, yt = diabetes
+    cv = RidgeCV(alphas=[0.01, 0.1, 1.0]).fit(X, y)
+    a = InfluenceExplainer(cv).fit(X, y).influence(Xt, yt)
+    b = InfluenceExplainer(Ridge(alpha=cv.alpha_).fit(X, y)).fit(X, y).influence(Xt, yt)
+    np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9 * np.abs(b).max())
+    X, y, Xt, yt = breast_cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        lcv = LogisticRegressionCV(Cs=[0.1, 1.0], l1_ratios=(0.0,), use_legacy_attributes=False,
+                                   scoring="neg_log_loss", **TIGHT).fit(X, y)
+    ex = InfluenceExplainer(lcv).fit(X, y)
+    assert ex.adapter_.C == float(np.ravel(lcv.C_)[0])
+    truth = ex.retrain_effect(Xt, yt, [[3]])
+    pred = ex.population_influence(Xt, yt, [[3]])
+    assert np.corrcoef(truth.ravel(), pred.ravel())[0, 1] > 0.95
+
+
+# ----------------------------------------------------------------- errors
+def test_unsupported_estimator_names_the_supported_ones(breast_cancer):
+    X, y, Xt, yt = breast_cancer
+    with pytest.raises(TypeError, match="LogisticRegression.*Ridge"):
+        InfluenceExplainer(SGDClassifier()).fit(X, y)
+    with pytest.raises(TypeError, match="SGDClassifier is not supported"):
+        InfluenceExplainer(make_pipeline(StandardScaler(), SGDClassifier())).fit(X, y)
+
+
+@pytest.mark.parametrize("est,match", [
+    (LogisticRegression(l1_ratio=1.0, solver="saga"), "L1"),
+    (LogisticRegression(l1_ratio=0.5, solver="saga"), "L1"),
+    (LogisticRegression(solver="liblinear"), "liblinear"),
+])
+def test_l1_and_liblinear_are_refused(breast_cancer, est, match):
+    X, y, Xt, yt = breast_cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X[:100], y[:100])
+    with pytest.raises(ValueError, match=match):
+        InfluenceExplainer(est).fit(X[:100], y[:100])
+
+
+def test_bad_inputs_get_clear_errors(breast_cancer):
+    X, y, Xt, yt = breast_cancer
+    ex = InfluenceExplainer(LogisticRegression(**TIGHT)).fit(X, y)
+    Xnan = X.copy()
+    Xnan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        InfluenceExplainer(LogisticRegression()).fit(Xnan, y)
+    with pytest.raises(ValueError, match="NaN"):
+        ex.influence(Xnan[:3], y[:3])
+    with pytest.raises(ValueError, match="features"):
+        ex.influence(Xt[:, :5], yt)
+    with pytest.raises(ValueError, match="not fitted on: \\['7'\\]"):
+        ex.influence(Xt[:2], [0, 7])
+    with pytest.raises(ValueError, match="rows"):
+        ex.influence(Xt, yt[:-1])
+    with pytest.raises(ValueError, match="target="):
+        ex.influence(Xt, yt, target="accuracy")
+    with pytest.raises(ValueError, match="predict_proba"):
+        InfluenceExplainer(Ridge()).fit(X, y).influence(Xt, yt, target="proba")
+    with pytest.raises(NotFittedError):
+        InfluenceExplainer(LogisticRegression()).influence(Xt, yt)
+    with pytest.raises(ValueError, match="shape"):
+        ex.population_influence(Xt, yt, np.ones(5, dtype=bool))
+    with pytest.raises(ValueError, match="empty"):
+        ex.population_influence(Xt, yt, np.zeros(len(X), dtype=bool))
+    with pytest.raises(ValueError, match="k must be"):
+        ex.top_influences(Xt, yt, k=len(X) + 1)
+    with pytest.raises(ValueError, match="negative"):
+        InfluenceExplainer(LogisticRegression()).fit(X, y, sample_weight=-np.ones(len(X)))
+
+
+def test_singular_hessian_names_damping(diabetes):
+    X, y, Xt, yt = diabetes
+    Xc = np.c_[X, X[:, 0] + X[:, 1]]  # collinear column
+    with pytest.raises(SingularHessianError, match="damping"):
+        InfluenceExplainer(LinearRegression()).fit(Xc, y)
+    ex = InfluenceExplainer(LinearRegression(), damping=1e-6).fit(Xc, y)
+    assert np.isfinite(ex.influence(np.c_[Xt, Xt[:, 0] + Xt[:, 1]], yt)).all()
+
+
+def test_warns_with_gradient_norm_when_not_at_optimum(breast_cancer, diabetes):
+    X, y, Xt, yt = breast_cancer
+    other = LogisticRegression(**TIGHT).fit(X[:200], y[:200])
+    with pytest.warns(InfluenceWarning, match=r"not at an optimum.*\|\|grad F\(theta\)\|\| = "):
+        InfluenceExplainer(other).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stopped = LogisticRegression(max_iter=2).fit(X, y)
+    with pytest.warns(InfluenceWarning, match="max_iter"):
+        InfluenceExplainer(stopped).fit(X, y)
+    with warnings.catch_warnings():  # a converged default fit does not warn
+        warnings.simplefilter("error", InfluenceWarning)
+        InfluenceExplainer(Ridge()).fit(*diabetes[:2])
+        InfluenceExplainer(LogisticRegression(**TIGHT)).fit(X, y)

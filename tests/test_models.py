@@ -1,0 +1,185 @@
+"""Each adapter's objective, gradient and Hessian: the fitted optimum, finite
+differences, and scikit-learn's own LinearModelLoss as an oracle."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.linear_model import (
+    LinearRegression,
+    LogisticRegression,
+    LogisticRegressionCV,
+    Ridge,
+    RidgeClassifier,
+    RidgeClassifierCV,
+    RidgeCV,
+)
+from sklearn.preprocessing import StandardScaler
+
+from skinfluence.models import make_adapter
+
+TIGHT = dict(solver="newton-cholesky", tol=1e-12, max_iter=1000)
+
+
+def _data(kind, seed=0):
+    rng = np.random.RandomState(seed)
+    if kind == "binary":
+        X, y = load_breast_cancer(return_X_y=True)
+        idx = rng.choice(len(X), 150, replace=False)
+        return StandardScaler().fit_transform(X[idx][:, :8]), y[idx]
+    if kind == "multi":
+        X, y = load_iris(return_X_y=True)
+        return StandardScaler().fit_transform(X), y
+    X, y = load_diabetes(return_X_y=True)
+    return X, y
+
+
+CASES = {
+    "logistic-binary": (lambda: LogisticRegression(C=0.5, **TIGHT), "binary", None),
+    "logistic-binary-noint": (lambda: LogisticRegression(fit_intercept=False, **TIGHT), "binary", None),
+    "logistic-binary-sw-cw": (lambda: LogisticRegression(class_weight={0: 2.0}, **TIGHT), "binary", "sw"),
+    "logistic-binary-balanced": (lambda: LogisticRegression(class_weight="balanced", **TIGHT), "binary", "sw"),
+    "logistic-multi": (lambda: LogisticRegression(C=2.0, **TIGHT), "multi", None),
+    "logistic-multi-nopenalty": (lambda: LogisticRegression(C=np.inf, **TIGHT), "multi-noisy", None),
+    "logistic-multi-noint-sw": (lambda: LogisticRegression(fit_intercept=False, **TIGHT), "multi", "sw"),
+    "logistic-cv": (lambda: LogisticRegressionCV(Cs=3, l1_ratios=(0.0,), use_legacy_attributes=False, scoring="neg_log_loss", **TIGHT), "binary", None),
+    "ridge": (lambda: Ridge(alpha=3.0), "regression", "sw"),
+    "ridge-noint": (lambda: Ridge(alpha=3.0, fit_intercept=False), "regression", None),
+    "ridge-multi-alpha": (lambda: Ridge(alpha=[1.0, 10.0]), "regression-2", None),
+    "ridgecv": (lambda: RidgeCV(alphas=[0.1, 1.0, 10.0]), "regression", None),
+    "ridgecv-per-target": (lambda: RidgeCV(alphas=[0.1, 1.0, 10.0], alpha_per_target=True), "regression-2", None),
+    "linear-regression": (lambda: LinearRegression(), "regression", "sw"),
+    "ridge-classifier-binary": (lambda: RidgeClassifier(alpha=2.0, class_weight="balanced"), "binary", "sw"),
+    "ridge-classifier-multi": (lambda: RidgeClassifier(alpha=2.0), "multi", None),
+    "ridge-classifier-cv": (lambda: RidgeClassifierCV(alphas=[0.1, 1.0]), "multi", None),
+}
+
+
+def fitted_case(name):
+    make, kind, weights = CASES[name]
+    if kind == "multi-noisy":
+        X, y = _data("multi")
+        X = X[:, :2]  # sepal measurements only: classes overlap, an optimum exists
+    elif kind == "regression-2":
+        X, y = _data("regression")
+        y = np.c_[y, np.log(y)]
+    else:
+        X, y = _data(kind)
+    sw = None
+    if weights == "sw":
+        sw = np.random.RandomState(1).uniform(0.5, 2.0, len(X))
+    est = make()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        est.fit(X, y, **({} if sw is None else {"sample_weight": sw}))
+    sw_full = np.ones(len(X)) if sw is None else sw
+    adapter = make_adapter(est, y, sw_full)
+    Y = adapter.encode_target(y)
+    return est, adapter, X, Y, adapter.row_weights(Y, sw_full)
+
+
+def objective(adapter, X, Y, c, theta):
+    Z = adapter.decision(X, theta)
+    return (c * adapter.loss(Z, Y)).sum() + 0.5 * (adapter.penalty_diagonal() * theta**2).sum()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradient_vanishes_at_fitted_coefficients(name):
+    est, a, X, Y, c = fitted_case(name)
+    g = a.objective_gradient(X, Y, c)
+    N = a.null_space()
+    if N is not None:
+        g = g - N @ (N.T @ g)
+    rel = np.linalg.norm(g) / a.row_gradient_scale(X, Y, c)
+    assert rel < 1e-6, f"{name}: relative gradient norm at scikit-learn's fit = {rel:.2e}"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradient_and_hessian_match_finite_differences(name):
+    est, a, X, Y, c = fitted_case(name)
+    rng = np.random.RandomState(0)
+    theta = a.theta.ravel() + 0.3 * rng.standard_normal(a.n_params)
+    a.theta = theta.reshape(a.theta.shape)  # evaluate away from the optimum
+    g = a.objective_gradient(X, Y, c)
+    h = 1e-4  # central differences: exact for squared loss, O(h^2) for logistic
+    fd = np.array([
+        (objective(a, X, Y, c, theta + h * e) - objective(a, X, Y, c, theta - h * e)) / (2 * h)
+        for e in np.eye(a.n_params)
+    ])
+    # allowed: 1e-6 relative, plus the rounding of F itself divided by the step
+    roundoff = 10 * np.finfo(float).eps * abs(objective(a, X, Y, c, theta)) / h
+    err = np.abs(fd - g).max()
+    bound = 1e-6 * np.abs(g).max() + roundoff
+    assert err < bound, f"{name}: gradient vs central differences, error {err:.2e} > {bound:.2e}"
+
+    V = rng.standard_normal((a.n_params, 3))
+    hv = a.hessian_vector_product(X, Y, c, V)
+    fd_hv = np.column_stack([
+        (_grad_at(a, X, Y, c, theta + h * v) - _grad_at(a, X, Y, c, theta - h * v)) / (2 * h)
+        for v in V.T
+    ])
+    err = np.abs(fd_hv - hv).max() / np.abs(hv).max()
+    assert err < 1e-5, f"{name}: Hessian-vector product vs differences of gradients, {err:.2e}"
+    H = a.hessian(X, Y, c)
+    err = np.abs(H @ V - hv).max() / np.abs(hv).max()
+    assert err < 1e-12, f"{name}: dense Hessian vs Hessian-vector product, {err:.2e}"
+    np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-10 * np.abs(H).max())
+
+
+def _grad_at(a, X, Y, c, theta):
+    saved = a.theta
+    a.theta = theta.reshape(saved.shape)
+    try:
+        return a.objective_gradient(X, Y, c)
+    finally:
+        a.theta = saved
+
+
+@pytest.mark.parametrize("name", ["logistic-multi", "logistic-multi-nopenalty"])
+def test_null_space_is_exact(name):
+    """Row gradients are orthogonal to the null space, and H annihilates it."""
+    est, a, X, Y, c = fitted_case(name)
+    N = a.null_space()
+    G = a.row_gradients(X, Y, c)
+    H = a.hessian(X, Y, c)
+    assert np.abs(G @ N).max() < 1e-12 * np.abs(G).max()
+    assert np.abs(H @ N).max() < 1e-12 * np.abs(H).max()
+    np.testing.assert_allclose(N.T @ N, np.eye(N.shape[1]), atol=1e-14)
+
+
+linear_loss = pytest.importorskip("sklearn.linear_model._linear_loss")
+sklearn_loss = pytest.importorskip("sklearn._loss.loss")
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(CASES) if "classifier" not in n])
+def test_matches_scikit_learn_linear_model_loss(name):
+    """Test-only oracle: scikit-learn's private LinearModelLoss (mean form)."""
+    est, a, X, Y, c = fitted_case(name)
+    if a.n_outputs > 1 and not a.is_classifier:
+        pytest.skip("LinearModelLoss has no multi-output squared error")
+    rng = np.random.RandomState(0)
+    theta = a.theta + 0.2 * rng.standard_normal(a.theta.shape)
+    s_sum = c.sum()
+    if a.is_classifier:
+        K = a.n_outputs
+        base = sklearn_loss.HalfBinomialLoss() if K == 1 else sklearn_loss.HalfMultinomialLoss(n_classes=K)
+        scale = s_sum  # ours = s_sum * theirs
+        l2 = a.l2_strength[0] / s_sum
+        y_oracle = Y.astype(float)
+    else:
+        base = sklearn_loss.HalfSquaredError()
+        scale = 2 * s_sum
+        l2 = a.l2_strength[0] / (2 * s_sum)
+        y_oracle = Y[:, 0]
+    loss = linear_loss.LinearModelLoss(base_loss=base, fit_intercept=a.fit_intercept)
+    coef = theta[0] if a.n_outputs == 1 else theta
+    grad, hess, _ = loss.gradient_hessian(coef, X, y_oracle, sample_weight=c, l2_reg_strength=l2)
+    a.theta = theta
+    ours_g = a.objective_gradient(X, Y, c)
+    ours_H = a.hessian(X, Y, c)
+    if a.n_outputs > 1:  # theirs ravels classes fastest (order="F")
+        perm = np.arange(a.n_params).reshape(a.n_outputs, a.n_dof).ravel(order="F")
+        ours_H = ours_H[np.ix_(perm, perm)]
+    np.testing.assert_allclose(ours_g, scale * np.ravel(grad), rtol=1e-10, atol=1e-10 * scale)
+    np.testing.assert_allclose(ours_H, scale * hess, rtol=1e-10, atol=1e-10 * scale)
