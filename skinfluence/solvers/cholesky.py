@@ -18,8 +18,11 @@ class CholeskySolver(HessianSolver):
     orthogonal to ``N`` this returns exactly the pseudo-inverse solution, and
     ``s`` keeps the factor as well conditioned as ``H`` is on the complement.
 
-    The Hessian is declared singular when LAPACK's reciprocal condition estimate
-    (``dpocon``) is below ``n_params * eps``: the solve would carry no correct digit.
+    The factor is of the equilibrated matrix ``S H S`` with ``S = diag(H)^{-1/2}``
+    (symmetric Jacobi scaling), so features on scales 1e-6 or 1e6 cost no accuracy
+    and the singularity test below is scale-free: the Hessian is declared
+    singular when LAPACK's reciprocal condition estimate (``dpocon``) of ``S H S``
+    is below ``n_params * eps``: a solve would then carry no correct digit.
     """
 
     def fit(self, operator):
@@ -28,6 +31,10 @@ class CholeskySolver(HessianSolver):
         if N is not None:
             H += np.mean(np.diag(H)) * (N @ N.T)
         self.n_params = H.shape[0]
+        diag = np.diag(H).copy()
+        self.scale_ = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
+        H *= self.scale_[:, None]
+        H *= self.scale_[None, :]
         anorm = np.abs(H).sum(axis=0).max()
         try:
             self.factor_ = linalg.cho_factor(H, lower=False, check_finite=False)
@@ -50,10 +57,12 @@ class CholeskySolver(HessianSolver):
 
     def solve(self, B):
         B = np.asarray(B, dtype=np.float64)
-        return linalg.cho_solve(self.factor_, B, check_finite=False)
+        S = self.scale_ if B.ndim == 1 else self.scale_[:, None]
+        return S * linalg.cho_solve(self.factor_, S * B, check_finite=False)
 
     def quad_form(self, B):
         """``diag(B.T H^{-1} B)`` with one triangular solve: ``||U^{-T} B||^2``."""
         B = np.asarray(B, dtype=np.float64)
-        W = linalg.solve_triangular(self.factor_[0], B, trans="T", check_finite=False)
+        S = self.scale_ if B.ndim == 1 else self.scale_[:, None]
+        W = linalg.solve_triangular(self.factor_[0], S * B, trans="T", check_finite=False)
         return np.einsum("ij,ij->j", W, W)
