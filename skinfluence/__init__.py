@@ -2,7 +2,18 @@
 
 from .exceptions import InfluenceWarning, SingularHessianError
 from .explainer import InfluenceExplainer
+from .outliers import InfluenceOutlierRemover
+from .pruned_estimator import InfluencePrunedEstimator
+from .pruning import InfluencePruner
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["InfluenceExplainer", "InfluenceWarning", "SingularHessianError", "__version__"]
+__all__ = [
+    "InfluenceExplainer",
+    "InfluenceOutlierRemover",
+    "InfluencePrunedEstimator",
+    "InfluencePruner",
+    "InfluenceWarning",
+    "SingularHessianError",
+    "__version__",
+]

@@ -1,0 +1,124 @@
+"""A small base for estimators that remove training rows (``fit_resample``).
+
+Not imbalanced-learn's ``BaseSampler``: that one refuses continuous targets,
+and the steps here score regression rows as well as classification rows. The
+contract is the one imbalanced-learn's ``Pipeline`` relies on (it duck-types
+``fit_resample``): ``fit_resample(X, y)`` returns the kept rows ``X[idx], y[idx]``
+with ``idx = sample_indices_``, in their original order.
+
+A row-removing step has no ``transform``, so scikit-learn's own ``Pipeline``
+refuses it at ``fit`` ("All intermediate steps should be transformers ...").
+Use :class:`skinfluence.pipeline.Pipeline` (imbalanced-learn's), or wrap the
+final model in :class:`skinfluence.InfluencePrunedEstimator`.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import _safe_indexing
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import validate_data
+
+from ._validation import check_sample_weight
+from .exceptions import InfluenceWarning
+
+__all__ = ["BaseRowSampler"]
+
+#: Target types scored as classes (one reference per class, stratified folds).
+_CLASS_TARGETS = ("binary", "multiclass")
+
+
+class BaseRowSampler(BaseEstimator):
+    """Base class: ``fit`` decides which rows to keep, ``fit_resample`` returns them.
+
+    Subclasses implement ``_fit(X, y, sample_weight)``, which receives validated
+    float64 ``X`` and ``y`` and returns ``(remove, harm)``: a boolean mask of the
+    rows to drop and a per-row harm score (larger = more harmful) used to decide
+    which rows to keep back when the removal would empty a class or the data.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        """Score the rows and decide which to keep.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels or a continuous target.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the scoring model's objective (the rows kept
+        are chosen with them; they are not returned by :meth:`fit_resample`).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, y_numeric=False, ensure_min_samples=2,
+        )
+        self._is_classification = type_of_target(y) in _CLASS_TARGETS
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, len(y))
+            if self._is_classification and np.unique(y[sample_weight > 0]).size < 2:
+                raise ValueError(
+                    "The rows with positive sample_weight hold a single class; the "
+                    "scoring model needs at least 2 classes."
+                )
+        remove, harm = self._fit(X, y, sample_weight)
+        remove = self._protect(remove, harm, y)
+        self.sample_indices_ = np.flatnonzero(~remove)
+        self.removed_indices_ = np.flatnonzero(remove)
+        return self
+
+    def fit_resample(self, X, y, sample_weight=None):
+        """Fit, then return the kept rows.
+
+        Parameters
+        ----------
+        X : {array-like, dataframe} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        X_resampled : same type as ``X``, shape (n_kept, n_features)
+            ``X[sample_indices_]`` (a new object: ``X`` is not modified).
+        y_resampled : same type as ``y``, shape (n_kept,)
+        """
+        self.fit(X, y, sample_weight=sample_weight)
+        idx = self.sample_indices_
+        return _safe_indexing(X, idx), _safe_indexing(y, idx)
+
+    def _fit(self, X, y, sample_weight):
+        raise NotImplementedError
+
+    def _protect(self, remove, harm, y):
+        """Keep back rows so that no class, and not the whole data, disappears.
+
+        For each group (a class, or all rows for a continuous target) that the
+        removal would empty, the group's least harmful row is kept and an
+        :class:`InfluenceWarning` says so.
+        """
+        remove = remove.copy()
+        groups = np.unique(y) if self._is_classification else [None]
+        for label in groups:
+            rows = np.arange(len(y)) if label is None else np.flatnonzero(y == label)
+            if rows.size and remove[rows].all():
+                keep = rows[np.argmin(harm[rows])]
+                remove[keep] = False
+                what = "every row" if label is None else f"every row of class {label!r}"
+                warnings.warn(
+                    f"{type(self).__name__} would remove {what} ({rows.size} rows); "
+                    f"keeping the least harmful one (row {keep}).",
+                    InfluenceWarning, stacklevel=3,
+                )
+        return remove
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.input_tags.allow_nan = False
+        return tags
+

@@ -1,0 +1,177 @@
+"""InfluencePrunedEstimator: prune the training rows, then fit a model on the rest.
+
+The meta-estimator form of a row-removing step (like ``RANSACRegressor``): it
+works as the last step of scikit-learn's own ``Pipeline``, forwards
+``sample_weight`` to both the pruner and the model, and has nothing to
+``transform``, so tools that call ``transform`` on every intermediate step are
+never asked to drop rows.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    indexable,
+    validate_data,
+)
+
+from .pruning import InfluencePruner
+
+__all__ = ["InfluencePrunedEstimator"]
+
+
+def _estimator_has(attr):
+    """Available when the fitted model (or, before fit, the given one) has ``attr``."""
+
+    def check(self):
+        if hasattr(self, "estimator_"):
+            getattr(self.estimator_, attr)
+        else:
+            getattr(self.estimator, attr)
+        return True
+
+    return check
+
+
+class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
+    """Fit ``estimator`` on the training rows that ``pruner`` keeps.
+
+    ``fit`` clones ``pruner``, lets it choose rows (:meth:`fit` of the pruner with
+    the same ``sample_weight``), then clones ``estimator`` and fits it on those
+    rows. Prediction methods delegate to the fitted model and see every row.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The model fitted on the kept rows (any scikit-learn estimator).
+    pruner : row-removing estimator, default=None
+        Anything with ``fit(X, y, sample_weight=...)`` that sets
+        ``sample_indices_``: :class:`InfluencePruner` (``None`` means
+        ``InfluencePruner()``) or :class:`InfluenceOutlierRemover`.
+
+    Attributes
+    ----------
+    pruner_ : estimator
+        The fitted clone of ``pruner``.
+    estimator_ : estimator
+        The fitted clone of ``estimator``.
+    sample_indices_ : ndarray of shape (n_kept,)
+        The training rows the model was fitted on.
+    classes_ : ndarray
+        The model's classes (classifiers only).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` has string column names.
+
+    See Also
+    --------
+    skinfluence.pipeline.Pipeline : a pipeline whose steps may drop rows.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skinfluence import InfluencePrunedEstimator
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> model = make_pipeline(
+    ...     StandardScaler(), InfluencePrunedEstimator(LogisticRegression())).fit(X, y)
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"])],
+        "pruner": [HasMethods(["fit"]), None],
+    }
+
+    def __init__(self, estimator, pruner=None):
+        self.estimator = estimator
+        self.pruner = pruner
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose the rows with the pruner, then fit the model on them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Used by the pruner's scoring model and by the model (the kept
+            rows' weights).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X, y = indexable(X, y)
+        validate_data(self, X, y, dtype=None, ensure_all_finite=False,
+                      skip_check_array=True, multi_output=True)
+        pruner = InfluencePruner() if self.pruner is None else clone(self.pruner)
+        sw = None
+        if sample_weight is not None:
+            sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        self.pruner_ = pruner.fit(X, y, sample_weight=sw)
+        idx = self.pruner_.sample_indices_
+        kwargs = {} if sw is None else {"sample_weight": sw[idx]}
+        self.estimator_ = clone(self.estimator).fit(
+            _safe_indexing(X, idx), _safe_indexing(y, idx), **kwargs
+        )
+        self.sample_indices_ = idx
+        return self
+
+    @property
+    def classes_(self):
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.classes_
+
+    @available_if(_estimator_has("predict"))
+    def predict(self, X):
+        """Predict with the model fitted on the kept rows."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(X)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the model fitted on the kept rows."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from the model fitted on the kept rows."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_log_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the model fitted on the kept rows."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.decision_function(X)
+
+    @available_if(_estimator_has("transform"))
+    def transform(self, X):
+        """Transform with the model fitted on the kept rows (every row passes)."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.transform(X)
+
+    @available_if(_estimator_has("score"))
+    def score(self, X, y, sample_weight=None):
+        """The model's own ``score`` on ``X, y`` (every row)."""
+        check_is_fitted(self, "estimator_")
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return self.estimator_.score(X, y, **kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self.estimator.__sklearn_tags__()
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.target_tags.required = True
+        tags.input_tags.sparse = False
+        return tags
