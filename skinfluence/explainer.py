@@ -19,11 +19,16 @@ from .targets import make_target
 
 __all__ = ["InfluenceExplainer"]
 
-#: Above this ratio of ||grad F(theta)|| to a typical row's gradient term, the
-#: model is not at an optimum well enough for single-row influence: a residual
-#: gradient r shifts every predicted parameter change by H^{-1} r, an error of
-#: about this fraction of one row's effect.
-STATIONARITY_TOLERANCE = 1e-3
+#: ``fit`` warns when ||grad F(theta)|| exceeds this multiple of the root mean
+#: square norm of one row's gradient term. Measured on breast_cancer and digits
+#: (lbfgs stopped at various points, influences compared with those at the exact
+#: optimum): ratios up to ~1 (scikit-learn's default tol=1e-4 gives 0.2-1.1) moved
+#: influences by < 1% of their range; ratios of 6-300 (max_iter=3..30, a model
+#: fitted on other rows) by 2%-60%.
+STATIONARITY_TOLERANCE = 1.0
+
+#: A refit used as the truth must be much closer to its optimum than that.
+REFIT_STATIONARITY_TOLERANCE = 1e-6
 
 #: Work on blocks of training rows no larger than this many float64 values.
 _CHUNK_ELEMENTS = 2**23
@@ -76,7 +81,10 @@ class InfluenceExplainer(BaseEstimator):
         ``||grad F(theta_hat)||`` of the objective at the fitted parameters.
     relative_gradient_norm_ : float
         ``gradient_norm_`` over the root-mean-square norm of one row's gradient
-        term; ``fit`` warns above ``STATIONARITY_TOLERANCE`` = 1e-3.
+        term; ``fit`` warns above ``STATIONARITY_TOLERANCE`` = 1 (see its comment
+        for the measurements behind it). Below it, influences are within about 1%
+        of those at the exact optimum, but a tightly converged refit also moves
+        by the residual ``H^{-1} grad F``, which :meth:`retrain_effect` includes.
     n_train_ : int
         Number of training rows.
     """
@@ -142,10 +150,10 @@ class InfluenceExplainer(BaseEstimator):
             warnings.warn(
                 f"{type(self.estimator_).__name__} is not at an optimum of its objective "
                 f"on these data: ||grad F(theta)|| = {self.gradient_norm_:.3g}, "
-                f"{self.relative_gradient_norm_:.2%} of a typical row's gradient term, so "
-                "each influence may be off by about that fraction of itself. Was it "
-                "fitted on this X, y (and sample_weight)? If so, refit with a smaller "
-                "tol or a larger max_iter.",
+                f"{self.relative_gradient_norm_:.3g} times a typical row's gradient "
+                "term, so influences computed here can be off by several percent or "
+                "more. Was it fitted on this X, y (and sample_weight)? If so, refit "
+                "with a smaller tol or a larger max_iter.",
                 InfluenceWarning, stacklevel=2,
             )
         return self
@@ -386,7 +394,7 @@ class InfluenceExplainer(BaseEstimator):
         the fitted coefficients where the estimator supports it, with
         ``tol=1e-12`` and at least 10 000 iterations for iterative solvers, so that
         it reaches the optimum influence predicts. A refit still not at an optimum
-        (relative gradient above ``STATIONARITY_TOLERANCE``) gets an
+        (relative gradient above ``REFIT_STATIONARITY_TOLERANCE`` = 1e-6) gets an
         :class:`InfluenceWarning` with its gradient norm. Pipelines: only the last
         step is refitted, on the fixed features.
 
@@ -434,10 +442,10 @@ class InfluenceExplainer(BaseEstimator):
         refit = make_adapter(est, y_keep, sw)
         Y = refit.encode_target(y_keep)
         norm, rel = self._stationarity(refit, self.X_[keep], Y, refit.row_weights(Y, sw))
-        if rel > STATIONARITY_TOLERANCE:
+        if rel > REFIT_STATIONARITY_TOLERANCE:
             warnings.warn(
                 f"The refit without the population stopped at ||grad F|| = {norm:.3g} "
-                f"({rel:.2%} of a typical row's gradient term): the measured effect is "
+                f"({rel:.3g} times a typical row's gradient term): the measured effect is "
                 "itself approximate.", InfluenceWarning, stacklevel=3,
             )
         return refit

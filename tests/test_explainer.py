@@ -165,61 +165,7 @@ def test_cv_estimators_use_the_chosen_hyper_parameter(diabetes, breast_cancer):
     assert np.corrcoef(truth.ravel(), pred.ravel())[0, 1] > 0.95
 
 
-# ----------------------------------------------------------------- errors
-def test_unsupported_estimator_names_the_supported_ones(breast_cancer):
-    X, y, Xt, yt = breast_cancer
-    with pytest.raises(TypeError, match="LogisticRegression.*Ridge"):
-        InfluenceExplainer(SGDClassifier()).fit(X, y)
-    with pytest.raises(TypeError, match="SGDClassifier is not supported"):
-        InfluenceExplainer(make_pipeline(StandardScaler(), SGDClassifier())).fit(X, y)
-
-
-@pytest.mark.parametrize("est,match", [
-    (LogisticRegression(l1_ratio=1.0, solver="saga"), "L1"),
-    (LogisticRegression(l1_ratio=0.5, solver="saga"), "L1"),
-    (LogisticRegression(solver="liblinear"), "liblinear"),
-])
-def test_l1_and_liblinear_are_refused(breast_cancer, est, match):
-    X, y, Xt, yt = breast_cancer
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est.fit(X[:100], y[:100])
-    with pytest.raises(ValueError, match=match):
-        InfluenceExplainer(est).fit(X[:100], y[:100])
-
-
-def test_bad_inputs_get_clear_errors(breast_cancer):
-    X, y, Xt, yt = breast_cancer
-    ex = InfluenceExplainer(LogisticRegression(**TIGHT)).fit(X, y)
-    Xnan = X.copy()
-    Xnan[0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        InfluenceExplainer(LogisticRegression()).fit(Xnan, y)
-    with pytest.raises(ValueError, match="NaN"):
-        ex.influence(Xnan[:3], y[:3])
-    with pytest.raises(ValueError, match="features"):
-        ex.influence(Xt[:, :5], yt)
-    with pytest.raises(ValueError, match="not fitted on: \\['7'\\]"):
-        ex.influence(Xt[:2], [0, 7])
-    with pytest.raises(ValueError, match="rows"):
-        ex.influence(Xt, yt[:-1])
-    with pytest.raises(ValueError, match="target="):
-        ex.influence(Xt, yt, target="accuracy")
-    with pytest.raises(ValueError, match="predict_proba"):
-        InfluenceExplainer(Ridge()).fit(X, y).influence(Xt, yt, target="proba")
-    with pytest.raises(NotFittedError):
-        InfluenceExplainer(LogisticRegression()).influence(Xt, yt)
-    with pytest.raises(ValueError, match="shape"):
-        ex.population_influence(Xt, yt, np.ones(5, dtype=bool))
-    with pytest.raises(ValueError, match="empty"):
-        ex.population_influence(Xt, yt, np.zeros(len(X), dtype=bool))
-    with pytest.raises(ValueError, match="k must be"):
-        ex.top_influences(Xt, yt, k=len(X) + 1)
-    with pytest.raises(ValueError, match="negative"):
-        InfluenceExplainer(LogisticRegression()).fit(X, y, sample_weight=-np.ones(len(X)))
-
-
-def test_singular_hessian_names_damping(diabetes):
+def test_damping_makes_a_singular_problem_solvable(diabetes):
     X, y, Xt, yt = diabetes
     Xc = np.c_[X, X[:, 0] + X[:, 1]]  # collinear column
     with pytest.raises(SingularHessianError, match="damping"):
@@ -228,17 +174,9 @@ def test_singular_hessian_names_damping(diabetes):
     assert np.isfinite(ex.influence(np.c_[Xt, Xt[:, 0] + Xt[:, 1]], yt)).all()
 
 
-def test_warns_with_gradient_norm_when_not_at_optimum(breast_cancer, diabetes):
-    X, y, Xt, yt = breast_cancer
-    other = LogisticRegression(**TIGHT).fit(X[:200], y[:200])
-    with pytest.warns(InfluenceWarning, match=r"not at an optimum.*\|\|grad F\(theta\)\|\| = "):
-        InfluenceExplainer(other).fit(X, y)
+def test_converged_fits_do_not_warn(breast_cancer, diabetes):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        stopped = LogisticRegression(max_iter=2).fit(X, y)
-    with pytest.warns(InfluenceWarning, match="max_iter"):
-        InfluenceExplainer(stopped).fit(X, y)
-    with warnings.catch_warnings():  # a converged default fit does not warn
         warnings.simplefilter("error", InfluenceWarning)
         InfluenceExplainer(Ridge()).fit(*diabetes[:2])
-        InfluenceExplainer(LogisticRegression(**TIGHT)).fit(X, y)
+        InfluenceExplainer(LogisticRegression(**TIGHT)).fit(*breast_cancer[:2])
+        InfluenceExplainer(LogisticRegression(max_iter=1000)).fit(*breast_cancer[:2])

@@ -13,9 +13,9 @@ def encode_labels(y, classes):
     except TypeError:  # unhashable labels
         idx = np.full(len(y), -1, dtype=np.intp)
     if np.any(idx < 0):
-        unseen = np.unique(np.asarray(y, dtype=object)[idx < 0].astype(str))[:5]
+        unseen = list(dict.fromkeys(np.asarray(y, dtype=object)[idx < 0].tolist()))[:5]
         raise ValueError(
-            f"y contains labels the model was not fitted on: {unseen.tolist()}. "
+            f"y contains labels the model was not fitted on: {unseen}. "
             f"Known classes: {list(classes.tolist())}."
         )
     return idx
