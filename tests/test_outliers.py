@@ -1,0 +1,121 @@
+"""InfluenceOutlierRemover: self-influence, the automatic threshold, and planted outliers."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.preprocessing import StandardScaler
+
+from skinfluence import InfluenceExplainer, InfluenceOutlierRemover
+from skinfluence.outliers import valley_threshold
+
+
+def planted_line(seed, n=200, share=0.05):
+    """y = 3x + 2 + N(0, 1) on x in [0, 10]; ``share`` of rows shifted by 10-25 sd."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(0, 10, size=(n, 1))
+    y_clean = 3.0 * X[:, 0] + 2.0 + rng.normal(size=n)
+    outliers = rng.choice(n, int(share * n), replace=False)
+    y = y_clean.copy()
+    y[outliers] += rng.choice([-1.0, 1.0], outliers.size) * rng.uniform(10, 25, outliers.size)
+    return X, y, outliers
+
+
+@pytest.mark.parametrize("method", ["first_order", "newton"])
+def test_planted_outliers_found_and_slope_recovered(method):
+    """5 seeds: threshold='auto' finds >= 90% of the outliers with <= 5% false alarms,
+    and Ridge refitted on the kept rows has the clean data's slope within 5%."""
+    found, false_alarm, slope_err = [], [], []
+    for seed in range(5):
+        X, y, outliers = planted_line(seed)
+        remover = InfluenceOutlierRemover(method=method).fit(X, y)
+        flagged = ~remover.inlier_mask_
+        is_out = np.zeros(len(y), dtype=bool)
+        is_out[outliers] = True
+        found.append(flagged[is_out].mean())
+        false_alarm.append(flagged[~is_out].mean())
+        clean = Ridge().fit(X[~is_out], y[~is_out]).coef_[0]
+        refit = Ridge().fit(X[remover.inlier_mask_], y[remover.inlier_mask_]).coef_[0]
+        slope_err.append(abs(refit / clean - 1))
+        assert remover.threshold_rule_ == "valley", remover.threshold_rule_
+    msg = (f"found {np.round(found, 3)}, false alarms {np.round(false_alarm, 3)}, "
+           f"slope error {np.round(slope_err, 4)}")
+    print(msg)
+    assert min(found) >= 0.9 and max(false_alarm) <= 0.05 and max(slope_err) <= 0.05, msg
+
+
+def test_unmodified_ridge_slope_is_off():
+    """The comparison is not vacuous: with the outliers in, the slope is visibly off."""
+    X, y, outliers = planted_line(0, share=0.05)
+    y[outliers] = np.abs(y[outliers] - 3 * X[outliers, 0] - 2) + 40  # all above, far
+    keep = np.setdiff1d(np.arange(len(y)), outliers)
+    clean = Ridge().fit(X[keep], y[keep]).coef_[0]
+    raw = Ridge().fit(X, y).coef_[0]
+    remover = InfluenceOutlierRemover().fit(X, y)
+    refit = Ridge().fit(X[remover.inlier_mask_], y[remover.inlier_mask_]).coef_[0]
+    msg = f"clean slope {clean:.3f}, with outliers {raw:.3f}, after removal {refit:.3f}"
+    assert abs(raw / clean - 1) > 0.05 and abs(refit / clean - 1) < 0.01, msg
+
+
+def test_clean_data_falls_back_to_the_fence_and_keeps_nearly_all():
+    for seed in range(5):
+        X, y, _ = planted_line(seed, share=0.0)
+        remover = InfluenceOutlierRemover().fit(X, y)
+        assert remover.inlier_mask_.mean() >= 0.99, (seed, remover.threshold_rule_)
+
+
+def test_self_influence_is_the_explainers():
+    X, y, _ = planted_line(1)
+    remover = InfluenceOutlierRemover(Ridge(alpha=0.5)).fit(X, y)
+    expected = InfluenceExplainer(Ridge(alpha=0.5)).fit(X, y).self_influence()
+    np.testing.assert_allclose(remover.self_influence_, expected, rtol=1e-12)
+    np.testing.assert_array_equal(
+        remover.inlier_mask_, remover.self_influence_ <= remover.threshold_
+    )
+
+
+def test_numeric_threshold_contamination_and_fit_predict():
+    X, y, outliers = planted_line(2)
+    scores = InfluenceOutlierRemover().fit(X, y).self_influence_
+    cut = np.sort(scores)[-7]
+    r = InfluenceOutlierRemover(threshold=cut).fit(X, y)
+    assert r.threshold_rule_ == "value" and (~r.inlier_mask_).sum() == 6
+    r = InfluenceOutlierRemover(contamination=0.1)
+    labels = r.fit_predict(X, y)
+    assert set(labels) == {-1, 1} and (labels == -1).sum() == 20
+    np.testing.assert_array_equal(labels == 1, r.inlier_mask_)
+    np.testing.assert_array_equal(np.flatnonzero(labels == 1), r.sample_indices_)
+    Xr, yr = r.fit_resample(X, y)
+    np.testing.assert_array_equal(Xr, X[labels == 1])
+    with pytest.raises(ValueError, match="either threshold"):
+        InfluenceOutlierRemover(threshold=1.0, contamination=0.1).fit(X, y)
+
+
+def test_valley_threshold_on_known_mixtures():
+    rng = np.random.RandomState(0)
+    bulk = 10 ** rng.normal(0, 0.5, 950)
+    far = 10 ** rng.normal(5, 0.3, 50)
+    cut, rule = valley_threshold(np.r_[bulk, far])
+    assert rule == "valley" and bulk.max() < cut < far.min(), (cut, bulk.max(), far.min())
+    cut, rule = valley_threshold(bulk)
+    assert rule == "fence" and (bulk > cut).mean() < 0.01
+    assert valley_threshold(np.zeros(10)) == (np.inf, "fence")
+
+
+def test_classification_mislabelled_rows_score_high():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    flip = np.random.RandomState(0).rand(len(y)) < 0.05
+    y_noisy = np.where(flip, 1 - y, y)
+    r = InfluenceOutlierRemover(LogisticRegression(solver="newton-cholesky", tol=1e-10),
+                                contamination=0.05).fit(X, y_noisy)
+    precision = flip[~r.inlier_mask_].mean()
+    assert precision >= 0.5, f"{precision:.2f} of the flagged rows are flipped (base {flip.mean():.2f})"
+
+
+def test_inputs_not_modified():
+    X, y, _ = planted_line(3)
+    X0, y0 = X.copy(), y.copy()
+    InfluenceOutlierRemover().fit_resample(X, y)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
