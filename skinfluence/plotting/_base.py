@@ -1,0 +1,73 @@
+"""Helpers shared by the Display objects."""
+
+import numpy as np
+
+#: Colour of a helpful row (positive influence) and of a harmful one.
+HELPFUL_COLOR = "tab:blue"
+HARMFUL_COLOR = "tab:red"
+#: Diverging colour map: red = harmful (negative), blue = helpful (positive).
+INFLUENCE_CMAP = "RdBu"
+
+
+def check_matplotlib(caller):
+    """Import matplotlib or raise an ImportError that says how to install it."""
+    try:
+        import matplotlib  # noqa: F401
+        import matplotlib.pyplot  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            f"{caller} requires matplotlib, an optional dependency of skinfluence. "
+            "Install it with `pip install skinfluence[plot]` (or `pip install matplotlib`)."
+        ) from exc
+
+
+def get_ax(ax):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def explainer_rows(explainer, X):
+    """The training rows as the caller wants them shown: ``X`` if given, else the
+    features the model was fitted on (``explainer.X_``), dense."""
+    if X is None:
+        X = explainer.X_
+    X = X.toarray() if hasattr(X, "toarray") else np.asarray(X, dtype=np.float64)
+    if X.shape[0] != explainer.n_train_:
+        raise ValueError(
+            f"X has {X.shape[0]} rows but the explainer was fitted on {explainer.n_train_}."
+        )
+    return X
+
+
+def one_row(X_test, y_test):
+    """Check and return a single test row (1, n_features) and its label (1,)."""
+    X_test = X_test.toarray() if hasattr(X_test, "toarray") else np.asarray(X_test)
+    if X_test.ndim == 1:
+        X_test = X_test[None, :]
+    y_test = np.atleast_1d(np.asarray(y_test))
+    if X_test.shape[0] != 1 or y_test.shape[0] != 1:
+        raise ValueError(
+            f"Pass one test row (shape (1, n_features) or (n_features,)) and its label; "
+            f"got X_test of shape {X_test.shape} and {y_test.shape[0]} label(s)."
+        )
+    return X_test, y_test
+
+
+def image_shape_of(n_pixels, image_shape):
+    if image_shape is not None:
+        if int(np.prod(image_shape)) != n_pixels:
+            raise ValueError(f"image_shape {image_shape} does not hold {n_pixels} pixels.")
+        return tuple(image_shape)
+    side = int(round(np.sqrt(n_pixels)))
+    if side * side != n_pixels:
+        raise ValueError(
+            f"Rows of {n_pixels} features are not square images; pass image_shape=(h, w)."
+        )
+    return side, side
+
+
+def format_score(score):
+    return f"{score:+.3g}"

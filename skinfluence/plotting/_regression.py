@@ -1,0 +1,143 @@
+"""1-D regression with training rows coloured by their influence on a test point (Fig 3)."""
+
+import numpy as np
+
+from ._base import INFLUENCE_CMAP, check_matplotlib, explainer_rows, get_ax, one_row
+
+
+class RegressionInfluenceDisplay:
+    """A 1-D regression: the fitted line, and each training row coloured by its
+    influence on one test point's loss.
+
+    Blue rows help the test point (removing one would raise its squared error),
+    red rows hurt it; the colour scale is symmetric about 0 and logarithmic
+    beyond ``linthresh`` so that outliers, whose influence is orders of
+    magnitude larger, do not wash out the others.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n_train,)
+        The training rows' input and output.
+    influence : array-like of shape (n_train,)
+        Their influence on the test point's loss.
+    x_test, y_test : float
+        The test point.
+    line_x, line_y : array-like, default=None
+        The fitted regression line (e.g. ``predict`` on a grid).
+
+    Attributes
+    ----------
+    scatter_ : matplotlib PathCollection
+        The training rows; ``scatter_.get_array()`` holds their influence.
+    test_point_ : matplotlib PathCollection
+        The test point (black star).
+    line_ : matplotlib Line2D or None
+    colorbar_ : matplotlib Colorbar
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+    """
+
+    def __init__(self, x, y, influence, x_test, y_test, *, line_x=None, line_y=None):
+        self.x = np.asarray(x, dtype=np.float64).ravel()
+        self.y = np.asarray(y, dtype=np.float64).ravel()
+        self.influence = np.asarray(influence, dtype=np.float64)
+        self.x_test = float(x_test)
+        self.y_test = float(y_test)
+        self.line_x = line_x
+        self.line_y = line_y
+
+    def plot(self, ax=None, *, cmap=INFLUENCE_CMAP, linthresh=None, colorbar=True,
+             scatter_kwargs=None):
+        """Draw the plot.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+        cmap : str, default="RdBu"
+            Diverging colour map, negative (harmful) to positive (helpful).
+        linthresh : float, default=None
+            Below this absolute influence the colour scale is linear; None uses
+            the median absolute influence. ``np.inf`` gives a linear scale.
+        colorbar : bool, default=True
+        scatter_kwargs : dict, default=None
+            Passed to ``ax.scatter`` for the training rows.
+
+        Returns
+        -------
+        self
+        """
+        check_matplotlib(f"{type(self).__name__}.plot")
+        from matplotlib.colors import Normalize, SymLogNorm
+
+        ax = get_ax(ax)
+        vmax = float(np.max(np.abs(self.influence))) or 1.0
+        if linthresh is None:
+            linthresh = float(np.median(np.abs(self.influence))) or vmax
+        if np.isinf(linthresh) or linthresh >= vmax:
+            norm = Normalize(vmin=-vmax, vmax=vmax)
+        else:
+            norm = SymLogNorm(linthresh=linthresh, vmin=-vmax, vmax=vmax, base=10)
+        self.line_ = None
+        if self.line_x is not None and self.line_y is not None:
+            (self.line_,) = ax.plot(self.line_x, self.line_y, color="0.2", linewidth=1.5,
+                                    label="fitted line", zorder=1)
+        scatter_kwargs = {"s": 28, "edgecolors": "0.3", "linewidths": 0.4,
+                          **(scatter_kwargs or {})}
+        self.scatter_ = ax.scatter(self.x, self.y, c=self.influence, cmap=cmap, norm=norm,
+                                   zorder=2, **scatter_kwargs)
+        self.test_point_ = ax.scatter([self.x_test], [self.y_test], marker="*", s=300,
+                                      color="gold", edgecolors="black", linewidths=1.2,
+                                      zorder=4, label="test point")
+        self.colorbar_ = None
+        if colorbar:
+            self.colorbar_ = ax.figure.colorbar(self.scatter_, ax=ax)
+            self.colorbar_.set_label("influence on the test point's loss\n"
+                                     "(blue helps, red hurts)")
+        ax.legend(loc="upper left", framealpha=0.9)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_explainer(cls, explainer, X_test, y_test, *, X=None, feature=0,
+                       target="loss", ax=None, cmap=INFLUENCE_CMAP, linthresh=None,
+                       colorbar=True, scatter_kwargs=None):
+        """Compute the training rows' influence on one test point and plot it.
+
+        Parameters
+        ----------
+        explainer : InfluenceExplainer
+            Fitted on a regressor with one input feature (or pass ``feature``).
+        X_test : array-like of shape (1, n_features)
+        y_test : float
+        X : array-like of shape (n_train, n_features), default=None
+            The training inputs before any pipeline transform (default
+            ``explainer.X_``); column ``feature`` is the x axis.
+        feature : int, default=0
+            The column shown on the x axis; the line is drawn when it is the
+            only one.
+        target : {"loss", "prediction"}, default="loss"
+        ax, cmap, linthresh, colorbar, scatter_kwargs
+            See :meth:`plot`.
+
+        Returns
+        -------
+        RegressionInfluenceDisplay
+        """
+        check_matplotlib(f"{cls.__name__}.from_explainer")
+        X_test, y_test = one_row(X_test, y_test)
+        influence = explainer.influence(X_test, y_test, target=target)[0]
+        Xs = explainer_rows(explainer, X)
+        x = Xs[:, feature]
+        line_x = line_y = None
+        if Xs.shape[1] == 1:
+            line_x = np.linspace(min(x.min(), X_test[0, 0]), max(x.max(), X_test[0, 0]), 200)
+            grid = line_x[:, None]
+            if explainer.feature_map_ is not None:
+                grid = explainer.feature_map_.transform(grid)
+            line_y = np.asarray(explainer.estimator_.predict(grid)).ravel()
+        disp = cls(x, explainer.y_, influence, X_test[0, feature], y_test[0],
+                   line_x=line_x, line_y=line_y)
+        return disp.plot(ax=ax, cmap=cmap, linthresh=linthresh, colorbar=colorbar,
+                         scatter_kwargs=scatter_kwargs)

@@ -1,0 +1,91 @@
+"""The demo on the embedded data: four sections, numbers, images, and signs that agree."""
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from skinfluence.__main__ import main  # noqa: E402
+from skinfluence.demo import SECTIONS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    return out, (out / "index.html").read_text(encoding="utf-8")
+
+
+def _section(html, key):
+    m = re.search(rf'<section id="{key}">(.*?)</section>', html, re.S)
+    assert m, f"section {key!r} missing"
+    return m.group(1)
+
+
+def test_four_sections_with_tables_images_and_text(report):
+    _, html = report
+    for key in SECTIONS:
+        sec = _section(html, key)
+        assert "<p>" in sec and len(re.sub("<[^>]+>", "", sec)) > 400  # explained
+        values = [float(v) for v in re.findall(r'data-value="([^"]+)"', sec)]
+        assert values and np.all(np.isfinite(values))
+        if key != "pruning":  # the pruning section is tables only
+            pngs = re.findall(r'src="data:image/png;base64,([^"]+)"', sec)
+            assert pngs
+            for png in pngs:
+                assert base64.b64decode(png)[:8] == b"\x89PNG\r\n\x1a\n"
+    # self-contained: nothing fetched from elsewhere
+    assert not re.search(r'(src|href)="(?!data:)', html)
+
+
+def test_population_predictions_have_the_sign_of_the_refit(report):
+    _, html = report
+    sec = _section(html, "population")
+    rows = re.findall(r"<tr>(.*?)</tr>", sec, re.S)
+    checked = 0
+    for row in rows:
+        pred = re.search(r'class="predicted" data-value="([^"]+)"', row)
+        newton = re.search(r'class="predicted-newton" data-value="([^"]+)"', row)
+        refit = re.search(r'class="refit" data-value="([^"]+)"', row)
+        if not pred:
+            continue
+        p, n, r = float(pred.group(1)), float(newton.group(1)), float(refit.group(1))
+        assert np.sign(p) == np.sign(r) != 0, row
+        assert np.sign(n) == np.sign(r), row
+        assert 'class="sign-agrees">yes' in row
+        checked += 1
+    assert checked == 6  # 2 test images x (dashed 7s, plain 7s, bad points)
+    assert "Not every predicted sign" not in sec
+
+
+def test_results_json_and_tables(report):
+    out, html = report
+    res = json.loads((out / "results.json").read_text())
+    assert set(res) == set(SECTIONS)
+    pop = res["population"]
+    for tab in pop["tables"]:
+        names = [r["population"] for r in tab["rows"]]
+        assert names[0].startswith("Dashed 7s") and names[-1] == "Bad points"
+        bad = tab["rows"][-1]
+        assert bad["n_rows"] >= 1 and bad["refitted_effect"] < 0  # removing them helps
+        for r in tab["rows"]:
+            assert r["proba_with"] - r["proba_without"] == pytest.approx(r["refitted_effect"])
+    reg = res["regression"]
+    assert reg["n_flagged"] >= 1 and reg["n_true_flagged"] >= 1
+    assert [r["test_class"] for r in res["multiclass"]["rows"]] == [0, 1, 5]
+    for tab in res["pruning"]["tables"]:
+        assert tab["rows"][0]["heuristic"] == "All training rows"
+        assert len(tab["rows"]) == 4
+        assert all(r["n_rows"] <= tab["rows"][0]["n_rows"] for r in tab["rows"])
+    assert html.count("<table") == 2 + 1 + 1 + 2
+
+
+def test_cli_help_and_bad_data(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--data", "cifar"])
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
