@@ -56,7 +56,12 @@ class BaseRowSampler(BaseEstimator):
         """
         self._validate_params()
         X, y = validate_data(
-            self, X, y, dtype=np.float64, y_numeric=False, ensure_min_samples=2,
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            y_numeric=False,
+            ensure_min_samples=2,
         )
         self._is_classification = type_of_target(y) in _CLASS_TARGETS
         if sample_weight is not None:
@@ -112,7 +117,8 @@ class BaseRowSampler(BaseEstimator):
                 warnings.warn(
                     f"{type(self).__name__} would remove {what} ({rows.size} rows); "
                     f"keeping the least harmful one (row {keep}).",
-                    InfluenceWarning, stacklevel=3,
+                    InfluenceWarning,
+                    stacklevel=3,
                 )
         return remove
 
@@ -121,4 +127,3 @@ class BaseRowSampler(BaseEstimator):
         tags.target_tags.required = True
         tags.input_tags.allow_nan = False
         return tags
-

@@ -61,11 +61,12 @@ def valley_threshold(scores):
         return np.inf, "fence"
     q1, q3 = np.percentile(t, [25, 75])
     spread = min(np.std(t), (q3 - q1) / 1.349) or np.std(t)
-    bandwidth = 0.9 * spread * t.size ** -0.2
+    bandwidth = 0.9 * spread * t.size**-0.2
     lo, hi = t.min() - 3 * bandwidth, t.max() + 3 * bandwidth
     counts, edges = np.histogram(t, bins=_N_BINS, range=(lo, hi))
-    density = gaussian_filter1d(counts.astype(np.float64), bandwidth / (edges[1] - edges[0]),
-                                mode="constant")
+    density = gaussian_filter1d(
+        counts.astype(np.float64), bandwidth / (edges[1] - edges[0]), mode="constant"
+    )
     centres = 0.5 * (edges[:-1] + edges[1:])
     main = int(np.argmax(density))
     right_max = np.maximum.accumulate(density[::-1])[::-1]  # max of density[v:]
@@ -77,10 +78,10 @@ def valley_threshold(scores):
         return float(10 ** (q3 + FENCE_K * (q3 - q1))), "fence"
     start = found[0]
     peak = start + int(np.argmax(density[start:]))
-    segment = density[main:peak + 1]
+    segment = density[main : peak + 1]
     lowest = main + np.flatnonzero(segment <= segment.min() * (1 + 1e-9) + 1e-300)
     cut = centres[int(np.round(np.median(lowest)))]
-    return float(10 ** cut), "valley"
+    return float(10**cut), "valley"
 
 
 class InfluenceOutlierRemover(BaseRowSampler):
@@ -151,12 +152,16 @@ class InfluenceOutlierRemover(BaseRowSampler):
     _parameter_constraints = {
         "estimator": [HasMethods(["fit"]), None],
         "method": [StrOptions({"first_order", "newton"})],
-        "threshold": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left")],
+        "threshold": [
+            StrOptions({"auto"}),
+            Interval(numbers.Real, 0, None, closed="left"),
+        ],
         "contamination": [Interval(numbers.Real, 0, 0.5, closed="right"), None],
     }
 
-    def __init__(self, estimator=None, method="first_order", threshold="auto",
-                 contamination=None):
+    def __init__(
+        self, estimator=None, method="first_order", threshold="auto", contamination=None
+    ):
         self.estimator = estimator
         self.method = method
         self.threshold = threshold

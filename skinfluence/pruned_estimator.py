@@ -109,8 +109,15 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
         """
         self._validate_params()
         X, y = indexable(X, y)
-        validate_data(self, X, y, dtype=None, ensure_all_finite=False,
-                      skip_check_array=True, multi_output=True)
+        validate_data(
+            self,
+            X,
+            y,
+            dtype=None,
+            ensure_all_finite=False,
+            skip_check_array=True,
+            multi_output=True,
+        )
         pruner = InfluencePruner() if self.pruner is None else clone(self.pruner)
         sw = None
         if sample_weight is not None:

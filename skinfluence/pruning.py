@@ -27,10 +27,10 @@ _RULES = ("all_positive", "sum_positive", "not_all_negative")
 def default_scorer(is_classification):
     """The model that scores rows when ``estimator=None``.
 
-    Class targets: ``LogisticRegression(C=0.1, solver="newton-cholesky", tol=1e-8)``
-    (Newton with a small tol: a tight optimum, which influence needs; ``C=0.1``: chosen by the
-    comparison in ``docs/pruning.md``, on standardised features). Continuous
-    targets: ``Ridge()``.
+    Class targets: ``LogisticRegression(C=0.1, solver="newton-cholesky",
+    tol=1e-8)`` (Newton with a small tol: a tight optimum, which influence
+    needs; ``C=0.1``: chosen by the comparison in ``docs/pruning.md``, on
+    standardised features). Continuous targets: ``Ridge()``.
     """
     if is_classification:
         return LogisticRegression(C=0.1, solver="newton-cholesky", tol=1e-8)
@@ -74,7 +74,8 @@ class InfluencePruner(BaseRowSampler):
           the influences, so the test gradients are averaged before solving.
           One score per row and fold. With noisy labels the mean log-loss is
           dominated by the held-out fold's own mislabelled rows.
-    rule : {"not_all_negative", "sum_positive", "all_positive"}, default="not_all_negative"
+    rule : {"not_all_negative", "sum_positive", "all_positive"}, \
+            default="not_all_negative"
         The paper's three heuristics over a row's scores (a row's missing
         scores, NaN, are ignored):
 
@@ -128,8 +129,14 @@ class InfluencePruner(BaseRowSampler):
         "fraction": [Interval(numbers.Real, 0, 1, closed="left"), None],
     }
 
-    def __init__(self, estimator=None, cv=3, reference="representative",
-                 rule="not_all_negative", fraction=None):
+    def __init__(
+        self,
+        estimator=None,
+        cv=3,
+        reference="representative",
+        rule="not_all_negative",
+        fraction=None,
+    ):
         self.estimator = estimator
         self.cv = cv
         self.reference = reference
@@ -206,7 +213,11 @@ def _representatives(X, y):
     The centroid is the one-cluster KMeans solution; returns row indices of X,
     ordered by class.
     """
-    groups = [np.arange(len(X))] if y is None else [np.flatnonzero(y == c) for c in np.unique(y)]
+    groups = (
+        [np.arange(len(X))]
+        if y is None
+        else [np.flatnonzero(y == c) for c in np.unique(y)]
+    )
     out = []
     for rows in groups:
         Xg = X[rows]
@@ -229,7 +240,9 @@ def mean_loss_influence(explainer, X_ref, y_ref):
     ndarray of shape (n_train,): positive = the row lowers the mean loss.
     """
     a = explainer.adapter_
-    Xt = check_features(explainer.estimator_, explainer.feature_map_, X_ref, name="X_ref")
+    Xt = check_features(
+        explainer.estimator_, explainer.feature_map_, X_ref, name="X_ref"
+    )
     Yt = a.encode_target(y_ref)
     grad = a.data_gradient(Xt, Yt, np.full(Xt.shape[0], 1.0 / Xt.shape[0]))
     u = explainer.solver_.solve(grad).reshape(a.n_outputs, a.n_dof)

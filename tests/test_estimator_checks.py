@@ -1,10 +1,13 @@
-"""scikit-learn's own estimator checks for the row-removing steps and the meta-estimator."""
+"""scikit-learn's estimator checks for the row-removing steps and the meta-estimator."""
 
-import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skinfluence import InfluenceOutlierRemover, InfluencePrunedEstimator, InfluencePruner
+from skinfluence import (
+    InfluenceOutlierRemover,
+    InfluencePrunedEstimator,
+    InfluencePruner,
+)
 
 ESTIMATORS = [
     InfluencePruner(),
@@ -27,7 +30,9 @@ def expected_failed_checks(estimator):
     if isinstance(estimator, InfluenceOutlierRemover) or isinstance(
         getattr(estimator, "pruner", None), InfluenceOutlierRemover
     ):
-        return {"check_sample_weight_equivalence_on_dense_data": WEIGHTS_ARE_NOT_REPEATS}
+        return {
+            "check_sample_weight_equivalence_on_dense_data": WEIGHTS_ARE_NOT_REPEATS
+        }
     return {}
 
 

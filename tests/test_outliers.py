@@ -1,4 +1,4 @@
-"""InfluenceOutlierRemover: self-influence, the automatic threshold, and planted outliers."""
+"""InfluenceOutlierRemover: self-influence, the automatic cut, planted outliers."""
 
 import numpy as np
 import pytest
@@ -17,7 +17,9 @@ def planted_line(seed, n=200, share=0.05):
     y_clean = 3.0 * X[:, 0] + 2.0 + rng.normal(size=n)
     outliers = rng.choice(n, int(share * n), replace=False)
     y = y_clean.copy()
-    y[outliers] += rng.choice([-1.0, 1.0], outliers.size) * rng.uniform(10, 25, outliers.size)
+    y[outliers] += rng.choice([-1.0, 1.0], outliers.size) * rng.uniform(
+        10, 25, outliers.size
+    )
     return X, y, outliers
 
 
@@ -38,10 +40,14 @@ def test_planted_outliers_found_and_slope_recovered(method):
         refit = Ridge().fit(X[remover.inlier_mask_], y[remover.inlier_mask_]).coef_[0]
         slope_err.append(abs(refit / clean - 1))
         assert remover.threshold_rule_ == "valley", remover.threshold_rule_
-    msg = (f"found {np.round(found, 3)}, false alarms {np.round(false_alarm, 3)}, "
-           f"slope error {np.round(slope_err, 4)}")
+    msg = (
+        f"found {np.round(found, 3)}, false alarms {np.round(false_alarm, 3)}, "
+        f"slope error {np.round(slope_err, 4)}"
+    )
     print(msg)
-    assert min(found) >= 0.9 and max(false_alarm) <= 0.05 and max(slope_err) <= 0.05, msg
+    assert min(found) >= 0.9 and max(false_alarm) <= 0.05 and max(slope_err) <= 0.05, (
+        msg
+    )
 
 
 def test_unmodified_ridge_slope_is_off():
@@ -96,7 +102,11 @@ def test_valley_threshold_on_known_mixtures():
     bulk = 10 ** rng.normal(0, 0.5, 950)
     far = 10 ** rng.normal(5, 0.3, 50)
     cut, rule = valley_threshold(np.r_[bulk, far])
-    assert rule == "valley" and bulk.max() < cut < far.min(), (cut, bulk.max(), far.min())
+    assert rule == "valley" and bulk.max() < cut < far.min(), (
+        cut,
+        bulk.max(),
+        far.min(),
+    )
     cut, rule = valley_threshold(bulk)
     assert rule == "fence" and (bulk > cut).mean() < 0.01
     assert valley_threshold(np.zeros(10)) == (np.inf, "fence")
@@ -107,10 +117,13 @@ def test_classification_mislabelled_rows_score_high():
     X = StandardScaler().fit_transform(X)
     flip = np.random.RandomState(0).rand(len(y)) < 0.05
     y_noisy = np.where(flip, 1 - y, y)
-    r = InfluenceOutlierRemover(LogisticRegression(solver="newton-cholesky", tol=1e-10),
-                                contamination=0.05).fit(X, y_noisy)
+    r = InfluenceOutlierRemover(
+        LogisticRegression(solver="newton-cholesky", tol=1e-10), contamination=0.05
+    ).fit(X, y_noisy)
     precision = flip[~r.inlier_mask_].mean()
-    assert precision >= 0.5, f"{precision:.2f} of the flagged rows are flipped (base {flip.mean():.2f})"
+    assert precision >= 0.5, (
+        f"{precision:.2f} of the flagged rows are flipped (base {flip.mean():.2f})"
+    )
 
 
 def test_inputs_not_modified():

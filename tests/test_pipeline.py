@@ -7,12 +7,21 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    cross_val_score,
+)
 from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.pipeline import make_pipeline as sk_make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skinfluence import InfluenceOutlierRemover, InfluencePrunedEstimator, InfluencePruner
+from skinfluence import (
+    InfluenceOutlierRemover,
+    InfluencePrunedEstimator,
+    InfluencePruner,
+)
 from skinfluence.pipeline import Pipeline, make_pipeline
 
 
@@ -27,8 +36,13 @@ def data():
 
 
 def _pipe(**prune):
-    return Pipeline([("scale", StandardScaler()), ("prune", InfluencePruner(**prune)),
-                     ("clf", LogisticRegression())])
+    return Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("prune", InfluencePruner(**prune)),
+            ("clf", LogisticRegression()),
+        ]
+    )
 
 
 def test_pipeline_fits_on_kept_rows_and_predicts_every_row(data):
@@ -43,7 +57,8 @@ def test_pipeline_fits_on_kept_rows_and_predicts_every_row(data):
     assert pipe.predict_proba(Xt).shape == (len(Xt), 2)
     assert 0.8 < pipe.score(Xt, yt) <= 1.0
     assert make_pipeline(StandardScaler(), InfluencePruner(), LogisticRegression()).fit(
-        X, y).predict(Xt).shape == (len(Xt),)
+        X, y
+    ).predict(Xt).shape == (len(Xt),)
 
 
 def test_regression_pipeline_with_outlier_remover():
@@ -55,7 +70,9 @@ def test_regression_pipeline_with_outlier_remover():
     assert set(range(8)) <= set(np.flatnonzero(~pipe[0].inlier_mask_))
     assert abs(pipe[-1].coef_[0] - 3) < 0.1, pipe[-1].coef_
     assert pipe.predict(X).shape == (150,)
-    scores = cross_val_score(make_pipeline(InfluencePruner(), Ridge()), X, y, cv=KFold(3))
+    scores = cross_val_score(
+        make_pipeline(InfluencePruner(), Ridge()), X, y, cv=KFold(3)
+    )
     assert scores.shape == (3,)
 
 
@@ -71,21 +88,31 @@ def test_grid_search_over_pruning_and_model_same_with_1_and_2_jobs(data):
     grid = {"prune__fraction": [0.0, 0.05, 0.1], "clf__C": [0.1, 1.0]}
     results = []
     for n_jobs in (1, 2):
-        search = GridSearchCV(_pipe(), grid, cv=StratifiedKFold(3), n_jobs=n_jobs).fit(X, y)
+        search = GridSearchCV(_pipe(), grid, cv=StratifiedKFold(3), n_jobs=n_jobs).fit(
+            X, y
+        )
         results.append(search)
         assert search.predict(Xt).shape == (len(Xt),)
     a, b = results
-    np.testing.assert_allclose(a.cv_results_["mean_test_score"], b.cv_results_["mean_test_score"])
+    np.testing.assert_allclose(
+        a.cv_results_["mean_test_score"], b.cv_results_["mean_test_score"]
+    )
     assert a.best_params_ == b.best_params_
     assert len(a.cv_results_["params"]) == 6
 
 
 def test_grid_search_meta_estimator(data):
     X, y, Xt, _ = data
-    model = sk_make_pipeline(StandardScaler(), InfluencePrunedEstimator(LogisticRegression()))
-    grid = {"influenceprunedestimator__pruner": [InfluencePruner(fraction=0.05),
-                                                 InfluencePruner()],
-            "influenceprunedestimator__estimator__C": [0.1, 1.0]}
+    model = sk_make_pipeline(
+        StandardScaler(), InfluencePrunedEstimator(LogisticRegression())
+    )
+    grid = {
+        "influenceprunedestimator__pruner": [
+            InfluencePruner(fraction=0.05),
+            InfluencePruner(),
+        ],
+        "influenceprunedestimator__estimator__C": [0.1, 1.0],
+    }
     search = GridSearchCV(model, grid, cv=StratifiedKFold(3)).fit(X, y)
     assert search.predict(Xt).shape == (len(Xt),)
 
@@ -98,11 +125,15 @@ def test_clone_and_pickle_round_trip(data):
     fitted = pipe.fit(X, y)
     again = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(again.predict_proba(Xt), fitted.predict_proba(Xt))
-    np.testing.assert_array_equal(again.named_steps["prune"].sample_indices_,
-                                  fitted.named_steps["prune"].sample_indices_)
+    np.testing.assert_array_equal(
+        again.named_steps["prune"].sample_indices_,
+        fitted.named_steps["prune"].sample_indices_,
+    )
     Xs = StandardScaler().fit_transform(X)
-    for est in (InfluenceOutlierRemover(contamination=0.05).fit(Xs, y),
-                InfluencePrunedEstimator(LogisticRegression()).fit(Xs, y)):
+    for est in (
+        InfluenceOutlierRemover(contamination=0.05).fit(Xs, y),
+        InfluencePrunedEstimator(LogisticRegression()).fit(Xs, y),
+    ):
         back = pickle.loads(pickle.dumps(est))
         np.testing.assert_array_equal(back.sample_indices_, est.sample_indices_)
 
@@ -112,15 +143,21 @@ def test_sklearn_pipeline_refuses_the_step(data):
     (skinfluence.pipeline's docstring names the fixes, tested below)."""
     X, y, _, _ = data
     with pytest.raises(TypeError, match="transform"):
-        SkPipeline([("prune", InfluencePruner()), ("clf", LogisticRegression())]).fit(X, y)
+        SkPipeline([("prune", InfluencePruner()), ("clf", LogisticRegression())]).fit(
+            X, y
+        )
 
 
 def test_meta_estimator_in_sklearn_pipeline_with_sample_weight(data):
     X, y, Xt, yt = data
     w = np.random.RandomState(1).uniform(0.5, 2.0, len(y))
     pruner = InfluencePruner(fraction=0.1)
-    pipe = SkPipeline([("scale", StandardScaler()),
-                       ("model", InfluencePrunedEstimator(LogisticRegression(), pruner=pruner))])
+    pipe = SkPipeline(
+        [
+            ("scale", StandardScaler()),
+            ("model", InfluencePrunedEstimator(LogisticRegression(), pruner=pruner)),
+        ]
+    )
     pipe.fit(X, y, model__sample_weight=w)
     model = pipe.named_steps["model"]
     Xs = StandardScaler().fit_transform(X)
@@ -131,7 +168,8 @@ def test_meta_estimator_in_sklearn_pipeline_with_sample_weight(data):
     assert pipe.predict(Xt).shape == (len(Xt),)
     np.testing.assert_array_equal(model.classes_, [0, 1])
     for method in ("predict_proba", "decision_function", "predict_log_proba"):
-        np.testing.assert_allclose(getattr(pipe, method)(Xt),
-                                   getattr(direct, method)(pipe[0].transform(Xt)))
+        np.testing.assert_allclose(
+            getattr(pipe, method)(Xt), getattr(direct, method)(pipe[0].transform(Xt))
+        )
     assert pipe.score(Xt, yt) == direct.score(pipe[0].transform(Xt), yt)
     assert not hasattr(InfluencePrunedEstimator(Ridge()), "predict_proba")

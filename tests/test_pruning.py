@@ -1,6 +1,4 @@
-"""InfluencePruner: what it scores, what it removes, and that it finds flipped labels."""
-
-import warnings
+"""InfluencePruner: what it scores, what it removes, and the flipped labels it finds."""
 
 import numpy as np
 import pytest
@@ -10,9 +8,14 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from skinfluence import InfluenceExplainer, InfluencePrunedEstimator, InfluencePruner, InfluenceWarning
-from skinfluence.pipeline import make_pipeline
+from skinfluence import (
+    InfluenceExplainer,
+    InfluencePrunedEstimator,
+    InfluencePruner,
+    InfluenceWarning,
+)
 from skinfluence._sampler import BaseRowSampler
+from skinfluence.pipeline import make_pipeline
 from skinfluence.pruning import mean_loss_influence
 
 SEEDS = range(5)
@@ -39,9 +42,9 @@ def small_binary():
 def test_mean_loss_influence_is_mean_of_influence_rows(small_binary):
     """One solve on the averaged test gradient equals averaging n_test solves."""
     X, y = small_binary
-    ex = InfluenceExplainer(LogisticRegression(solver="newton-cholesky", tol=1e-10)).fit(
-        X[:100], y[:100]
-    )
+    ex = InfluenceExplainer(
+        LogisticRegression(solver="newton-cholesky", tol=1e-10)
+    ).fit(X[:100], y[:100])
     fast = mean_loss_influence(ex, X[100:], y[100:])
     slow = ex.influence(X[100:], y[100:]).mean(axis=0)
     err = np.abs(fast - slow).max() / np.abs(slow).max()
@@ -52,21 +55,29 @@ def test_mean_loss_influence_regression_and_multiclass():
     X, y = make_regression(80, 5, noise=5.0, random_state=0)
     ex = InfluenceExplainer(Ridge(alpha=1.0)).fit(X[:60], y[:60])
     slow = ex.influence(X[60:], y[60:]).mean(axis=0)
-    np.testing.assert_allclose(mean_loss_influence(ex, X[60:], y[60:]), slow,
-                               rtol=1e-10, atol=1e-12 * np.abs(slow).max())
+    np.testing.assert_allclose(
+        mean_loss_influence(ex, X[60:], y[60:]),
+        slow,
+        rtol=1e-10,
+        atol=1e-12 * np.abs(slow).max(),
+    )
     Xd, yd = load_digits(return_X_y=True)
     Xd, yd = Xd[:300, ::4] / 16.0, yd[:300]
-    ex = InfluenceExplainer(LogisticRegression(solver="newton-cholesky", tol=1e-10)).fit(
-        Xd[:200], yd[:200]
-    )
+    ex = InfluenceExplainer(
+        LogisticRegression(solver="newton-cholesky", tol=1e-10)
+    ).fit(Xd[:200], yd[:200])
     slow = ex.influence(Xd[200:], yd[200:]).mean(axis=0)
-    np.testing.assert_allclose(mean_loss_influence(ex, Xd[200:], yd[200:]), slow,
-                               rtol=1e-8, atol=1e-10 * np.abs(slow).max())
+    np.testing.assert_allclose(
+        mean_loss_influence(ex, Xd[200:], yd[200:]),
+        slow,
+        rtol=1e-8,
+        atol=1e-10 * np.abs(slow).max(),
+    )
 
 
 @pytest.mark.parametrize("reference", ["representative", "validation"])
 def test_scores_match_explainer_fold_by_fold(small_binary, reference):
-    """Every stored score is the influence computed by hand for its fold and reference."""
+    """Every stored score is the influence computed by hand for its fold/reference."""
     X, y = small_binary
     scorer = LogisticRegression(C=0.5, solver="newton-cholesky", tol=1e-10)
     pruner = InfluencePruner(scorer, cv=3, reference=reference).fit(X, y)
@@ -75,8 +86,10 @@ def test_scores_match_explainer_fold_by_fold(small_binary, reference):
     assert pruner.scores_.shape == (len(y), 3 * n_refs)
     for f, (train, held) in enumerate(folds):
         ex = InfluenceExplainer(clone(scorer)).fit(X[train], y[train])
-        block = pruner.scores_[:, f * n_refs:(f + 1) * n_refs]
-        assert np.isnan(block[held]).all(), "held-out rows must have no score in their fold"
+        block = pruner.scores_[:, f * n_refs : (f + 1) * n_refs]
+        assert np.isnan(block[held]).all(), (
+            "held-out rows must have no score in their fold"
+        )
         if reference == "validation":
             expected = ex.influence(X[held], y[held]).mean(axis=0)[:, None]
         else:
@@ -85,8 +98,9 @@ def test_scores_match_explainer_fold_by_fold(small_binary, reference):
                 rows = held[y[held] == c]
                 refs.append(rows[np.argmin(((X[rows] - X[rows].mean(0)) ** 2).sum(1))])
             expected = ex.influence(X[refs], y[refs]).T
-        np.testing.assert_allclose(block[train], expected, rtol=1e-9,
-                                   atol=1e-12 * np.abs(expected).max())
+        np.testing.assert_allclose(
+            block[train], expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max()
+        )
 
 
 def _rule_by_hand(scores, rule):
@@ -109,17 +123,23 @@ def test_rules_follow_their_definition(small_binary, rule):
     removed = np.zeros(len(y), dtype=bool)
     removed[p.removed_indices_] = True
     np.testing.assert_array_equal(removed, _rule_by_hand(p.scores_, rule))
-    np.testing.assert_array_equal(np.sort(np.r_[p.sample_indices_, p.removed_indices_]),
-                                  np.arange(len(y)))
+    np.testing.assert_array_equal(
+        np.sort(np.r_[p.sample_indices_, p.removed_indices_]), np.arange(len(y))
+    )
 
 
 def test_rules_are_nested(small_binary):
-    """all_positive removes a superset of sum_positive's, which contains not_all_negative's."""
+    """Removed sets nest: not_all_negative <= sum_positive <= all_positive."""
     X, y = small_binary
-    removed = {r: set(InfluencePruner(rule=r).fit(X, y).removed_indices_)
-               for r in ("all_positive", "sum_positive", "not_all_negative")}
-    assert removed["not_all_negative"] <= removed["sum_positive"] <= removed["all_positive"], (
-        {r: len(v) for r, v in removed.items()})
+    removed = {
+        r: set(InfluencePruner(rule=r).fit(X, y).removed_indices_)
+        for r in ("all_positive", "sum_positive", "not_all_negative")
+    }
+    assert (
+        removed["not_all_negative"]
+        <= removed["sum_positive"]
+        <= removed["all_positive"]
+    ), {r: len(v) for r, v in removed.items()}
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.1, 0.33])
@@ -131,7 +151,9 @@ def test_fraction_removes_the_most_harmful(small_binary, fraction):
     mean = np.nanmean(p.scores_, axis=1)
     if n_remove:
         kept_min = mean[p.sample_indices_].min()
-        assert mean[p.removed_indices_].max() <= kept_min, "a kept row scored worse than a removed one"
+        assert mean[p.removed_indices_].max() <= kept_min, (
+            "a kept row scored worse than a removed one"
+        )
 
 
 def test_regression_target():
@@ -159,7 +181,9 @@ def test_never_empties_a_class_or_the_data():
     with pytest.warns(InfluenceWarning, match="every row of class") as record:
         s = _DropEverything().fit(X, y)
     assert len(record) == 3
-    np.testing.assert_array_equal(s.sample_indices_, [0, 1, 2])  # least harmful per class
+    np.testing.assert_array_equal(
+        s.sample_indices_, [0, 1, 2]
+    )  # least harmful per class
     with pytest.warns(InfluenceWarning, match="every row \\(12 rows\\)"):
         s = _DropEverything().fit(X, y + 0.5 * np.arange(12))
     np.testing.assert_array_equal(s.sample_indices_, [0])
@@ -215,10 +239,18 @@ def test_bad_parameters():
 
 # ------------------------------------------------------- label noise
 def _noisy_split(X, y, seed, noise=0.1):
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.5, random_state=seed, stratify=y)
+    Xtr, Xte, ytr, yte = train_test_split(
+        X, y, test_size=0.5, random_state=seed, stratify=y
+    )
     scaler = StandardScaler().fit(Xtr)
     flip = np.random.RandomState(seed).rand(len(ytr)) < noise
-    return scaler.transform(Xtr), np.where(flip, 1 - ytr, ytr), scaler.transform(Xte), yte, flip
+    return (
+        scaler.transform(Xtr),
+        np.where(flip, 1 - ytr, ytr),
+        scaler.transform(Xte),
+        yte,
+        flip,
+    )
 
 
 DATASETS = pytest.mark.parametrize(
@@ -236,19 +268,25 @@ def test_label_noise_removed_rows_are_enriched_and_accuracy_holds(load):
     acc_pruned, acc_plain = [], []
     for seed in SEEDS:
         Xtr, ytr, Xte, yte, flip = _noisy_split(X, y, seed)
-        pipe = make_pipeline(InfluencePruner(), LogisticRegression(max_iter=5000)).fit(Xtr, ytr)
+        pipe = make_pipeline(InfluencePruner(), LogisticRegression(max_iter=5000)).fit(
+            Xtr, ytr
+        )
         removed = pipe[0].removed_indices_
         n_removed += removed.size
         n_flipped_removed += flip[removed].sum()
         n_flipped += flip.sum()
         n_train += flip.size
         acc_pruned.append(pipe.score(Xte, yte))
-        acc_plain.append(LogisticRegression(max_iter=5000).fit(Xtr, ytr).score(Xte, yte))
+        acc_plain.append(
+            LogisticRegression(max_iter=5000).fit(Xtr, ytr).score(Xte, yte)
+        )
     base_rate = n_flipped / n_train
     rate = n_flipped_removed / max(n_removed, 1)
-    msg = (f"removed {n_removed} rows, {n_flipped_removed} flipped: {rate:.1%} vs base rate "
-           f"{base_rate:.1%} ({rate / base_rate:.1f}x); test accuracy pruned "
-           f"{np.mean(acc_pruned):.4f} vs unpruned {np.mean(acc_plain):.4f}")
+    msg = (
+        f"removed {n_removed} rows, {n_flipped_removed} flipped: {rate:.1%} vs base "
+        f"{base_rate:.1%} ({rate / base_rate:.1f}x); test accuracy pruned "
+        f"{np.mean(acc_pruned):.4f} vs unpruned {np.mean(acc_plain):.4f}"
+    )
     print(msg)
     assert n_removed > 0 and rate >= 2 * base_rate, msg
     assert np.mean(acc_pruned) >= np.mean(acc_plain), msg
@@ -263,13 +301,19 @@ def test_clean_data_keeps_almost_every_row_and_its_accuracy(load):
     kept, acc_pruned, acc_plain = [], [], []
     for seed in SEEDS:
         Xtr, ytr, Xte, yte, _ = _noisy_split(X, y, seed, noise=0.0)
-        model = InfluencePrunedEstimator(LogisticRegression(max_iter=5000)).fit(Xtr, ytr)
+        model = InfluencePrunedEstimator(LogisticRegression(max_iter=5000)).fit(
+            Xtr, ytr
+        )
         kept.append(len(model.sample_indices_) / len(ytr))
         acc_pruned.append(model.score(Xte, yte))
-        acc_plain.append(LogisticRegression(max_iter=5000).fit(Xtr, ytr).score(Xte, yte))
+        acc_plain.append(
+            LogisticRegression(max_iter=5000).fit(Xtr, ytr).score(Xte, yte)
+        )
     one_row = 1.0 / len(yte)
-    msg = (f"kept {np.mean(kept):.3%} of rows; accuracy pruned {np.mean(acc_pruned):.4f} "
-           f"vs unpruned {np.mean(acc_plain):.4f} (one test row = {one_row:.4f})")
+    msg = (
+        f"kept {np.mean(kept):.3%} of rows; accuracy pruned {np.mean(acc_pruned):.4f} "
+        f"vs unpruned {np.mean(acc_plain):.4f} (one test row = {one_row:.4f})"
+    )
     print(msg)
     assert np.mean(kept) > 0.985, msg
     assert np.mean(acc_pruned) > np.mean(acc_plain) - one_row, msg
