@@ -317,3 +317,16 @@ def test_clean_data_keeps_almost_every_row_and_its_accuracy(load):
     print(msg)
     assert np.mean(kept) > 0.985, msg
     assert np.mean(acc_pruned) > np.mean(acc_plain) - one_row, msg
+
+
+def test_multiclass_one_column_per_fold_and_class():
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X[:300, ::4])
+    y = y[:300]
+    p = InfluencePruner().fit(X, y)
+    assert p.scores_.shape == (300, 3 * 10)
+    # each row is held out in exactly one fold: 10 NaN columns per row
+    np.testing.assert_array_equal(np.isnan(p.scores_).sum(axis=1), 10)
+    v = InfluencePruner(reference="validation").fit(X, y)
+    assert v.scores_.shape == (300, 3)
+    np.testing.assert_array_equal(np.isnan(v.scores_).sum(axis=1), 1)
