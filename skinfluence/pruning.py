@@ -143,8 +143,7 @@ class InfluencePruner(BaseRowSampler):
         self.rule = rule
         self.fraction = fraction
 
-    def _fit(self, X, y, sample_weight):
-        sw = sample_weight
+    def _fit(self, X, y, sw):
         scorer = self.estimator
         if scorer is None:
             scorer = default_scorer(self._is_classification)
