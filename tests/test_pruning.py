@@ -268,9 +268,9 @@ def test_label_noise_removed_rows_are_enriched_and_accuracy_holds(load):
     acc_pruned, acc_plain = [], []
     for seed in SEEDS:
         Xtr, ytr, Xte, yte, flip = _noisy_split(X, y, seed)
-        pipe = make_pipeline(InfluencePruner(), LogisticRegression(max_iter=5000)).fit(
-            Xtr, ytr
-        )
+        pipe = make_pipeline(
+            InfluencePruner(), LogisticRegression(solver="newton-cholesky")
+        ).fit(Xtr, ytr)
         removed = pipe[0].removed_indices_
         n_removed += removed.size
         n_flipped_removed += flip[removed].sum()
@@ -278,7 +278,7 @@ def test_label_noise_removed_rows_are_enriched_and_accuracy_holds(load):
         n_train += flip.size
         acc_pruned.append(pipe.score(Xte, yte))
         acc_plain.append(
-            LogisticRegression(max_iter=5000).fit(Xtr, ytr).score(Xte, yte)
+            LogisticRegression(solver="newton-cholesky").fit(Xtr, ytr).score(Xte, yte)
         )
     base_rate = n_flipped / n_train
     rate = n_flipped_removed / max(n_removed, 1)
@@ -301,13 +301,13 @@ def test_clean_data_keeps_almost_every_row_and_its_accuracy(load):
     kept, acc_pruned, acc_plain = [], [], []
     for seed in SEEDS:
         Xtr, ytr, Xte, yte, _ = _noisy_split(X, y, seed, noise=0.0)
-        model = InfluencePrunedEstimator(LogisticRegression(max_iter=5000)).fit(
-            Xtr, ytr
-        )
+        model = InfluencePrunedEstimator(
+            LogisticRegression(solver="newton-cholesky")
+        ).fit(Xtr, ytr)
         kept.append(len(model.sample_indices_) / len(ytr))
         acc_pruned.append(model.score(Xte, yte))
         acc_plain.append(
-            LogisticRegression(max_iter=5000).fit(Xtr, ytr).score(Xte, yte)
+            LogisticRegression(solver="newton-cholesky").fit(Xtr, ytr).score(Xte, yte)
         )
     one_row = 1.0 / len(yte)
     msg = (
