@@ -8,8 +8,10 @@ with ``idx = sample_indices_``, in their original order.
 
 A row-removing step has no ``transform``, so scikit-learn's own ``Pipeline``
 refuses it at ``fit`` ("All intermediate steps should be transformers ...").
-Use :class:`skinfluence.pipeline.Pipeline` (imbalanced-learn's), or wrap the
-final model in :class:`skinfluence.InfluencePrunedEstimator`.
+The step cannot raise a better error itself (see :mod:`skinfluence.pipeline`),
+but that message prints the step's type, so the class's ``repr`` names the
+fix: :class:`skinfluence.pipeline.Pipeline` (imbalanced-learn's), or the final
+model wrapped in :class:`skinfluence.InfluencePrunedEstimator`.
 """
 
 import warnings
@@ -29,7 +31,23 @@ __all__ = ["BaseRowSampler"]
 _CLASS_TARGETS = ("binary", "multiclass")
 
 
-class BaseRowSampler(BaseEstimator):
+class _RowSamplerType(type):
+    """Metaclass whose only job is a class ``repr`` that names the fix.
+
+    scikit-learn's Pipeline reports a step without ``transform`` as
+    ``"... 'Step()' (type <repr of its class>) doesn't"``.
+    """
+
+    def __repr__(cls):
+        return (
+            f"<class '{cls.__module__}.{cls.__qualname__}'>: it removes rows, so it "
+            "cannot be a step of sklearn.pipeline.Pipeline; use "
+            "skinfluence.pipeline.Pipeline, or wrap the final model in "
+            "skinfluence.InfluencePrunedEstimator"
+        )
+
+
+class BaseRowSampler(BaseEstimator, metaclass=_RowSamplerType):
     """Base class: ``fit`` decides which rows to keep, ``fit_resample`` returns them.
 
     Subclasses implement ``_fit(X, y, sample_weight)``, which receives validated

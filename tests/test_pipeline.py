@@ -138,14 +138,16 @@ def test_clone_and_pickle_round_trip(data):
         np.testing.assert_array_equal(back.sample_indices_, est.sample_indices_)
 
 
-def test_sklearn_pipeline_refuses_the_step(data):
-    """scikit-learn's Pipeline cannot drop rows; it refuses the step at fit time
-    (skinfluence.pipeline's docstring names the fixes, tested below)."""
+@pytest.mark.parametrize("step", [InfluencePruner(), InfluenceOutlierRemover()])
+def test_sklearn_pipeline_refuses_the_step_and_names_the_fix(data, step):
+    """scikit-learn's Pipeline cannot drop rows; its TypeError names both fixes."""
     X, y, _, _ = data
-    with pytest.raises(TypeError, match="transform"):
-        SkPipeline([("prune", InfluencePruner()), ("clf", LogisticRegression())]).fit(
-            X, y
-        )
+    pipe = SkPipeline([("prune", step), ("clf", LogisticRegression())])
+    with pytest.raises(TypeError, match="transform") as info:
+        pipe.fit(X, y)
+    message = str(info.value)
+    assert "use skinfluence.pipeline.Pipeline" in message, message
+    assert "skinfluence.InfluencePrunedEstimator" in message, message
 
 
 def test_meta_estimator_in_sklearn_pipeline_with_sample_weight(data):
