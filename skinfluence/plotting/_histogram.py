@@ -82,9 +82,12 @@ class SelfInfluenceHistogramDisplay:
                            "label": f"threshold {self.threshold:.3g}: {n_out} outlier(s)",
                            **(line_kwargs or {})}
             self.threshold_line_ = ax.axvline(self.threshold, **line_kwargs)
-            ax.legend(loc="upper right", frameon=False)
+            ax.legend(loc="best", framealpha=0.9)
         if log_x:
             ax.set_xscale("log")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("self-influence: rise of the row's own loss if it is removed")
         ax.set_ylabel("number of training rows")
         self.bin_edges_, self.counts_ = edges, counts

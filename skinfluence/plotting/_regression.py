@@ -93,7 +93,7 @@ class RegressionInfluenceDisplay:
             self.colorbar_ = ax.figure.colorbar(self.scatter_, ax=ax)
             self.colorbar_.set_label("influence on the test point's loss\n"
                                      "(blue helps, red hurts)")
-        ax.legend(loc="upper left", framealpha=0.9)
+        ax.legend(loc="best", framealpha=0.9)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
         self.ax_, self.figure_ = ax, ax.figure
