@@ -8,6 +8,7 @@ a dash through the middle has two and a plain 7 one.
 """
 
 import numbers
+from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -20,7 +21,8 @@ __all__ = ["load_mnist", "count_strokes", "stroke_profile"]
 _SIGMA_PER_PIXEL = 1.75 / 28
 
 
-def load_mnist(*, digits=None, data_home=None, download_if_missing=True, return_X_y=False):
+def load_mnist(*, digits=None, data_home=None, download_if_missing=True, n_retries=3,
+               delay=1.0, return_X_y=False):
     """Load MNIST (70 000 images of 28×28 pixels) through OpenML.
 
     scikit-learn caches the download in ``data_home`` (default
@@ -33,7 +35,10 @@ def load_mnist(*, digits=None, data_home=None, download_if_missing=True, return_
     data_home : str or path-like, default=None
         scikit-learn's data cache folder.
     download_if_missing : bool, default=True
-        If False, raise instead of downloading when MNIST is not cached.
+        If False, raise instead of downloading when MNIST is not in
+        scikit-learn's OpenML cache.
+    n_retries, delay : int, float, default=3, 1.0
+        Passed to :func:`~sklearn.datasets.fetch_openml` for the download.
     return_X_y : bool, default=False
         Return ``(X, y)`` instead of a Bunch.
 
@@ -49,19 +54,27 @@ def load_mnist(*, digits=None, data_home=None, download_if_missing=True, return_
         When MNIST is neither cached nor downloadable, with a message saying
         what to do.
     """
-    from sklearn.datasets import fetch_openml
+    from sklearn.datasets import fetch_openml, get_data_home
     from sklearn.utils import Bunch
 
+    home = Path(get_data_home(data_home))
+    cached = any((home / "openml" / "openml.org" / "api" / "v1" / "json" / "data" / "list"
+                  / "data_name").glob("mnist_784/**/*.gz"))
+    if not cached and not download_if_missing:
+        raise OSError(
+            f"MNIST is not in scikit-learn's data cache ({home}) and "
+            "download_if_missing=False. Call load_mnist() once while online to cache it, "
+            "or run the demo on the embedded data with `skinfluence demo --data digits`."
+        )
     try:
         raw = fetch_openml("mnist_784", version=1, as_frame=False, parser="liac-arff",
-                           data_home=data_home, download_if_missing=download_if_missing)
+                           data_home=data_home, n_retries=n_retries, delay=delay)
     except Exception as exc:  # URLError, OSError, HTTPError, ... depending on the failure
         raise OSError(
-            "Could not load MNIST: it is not in scikit-learn's data cache "
-            f"({data_home or '~/scikit_learn_data'}) and could not be downloaded from "
-            f"OpenML ({type(exc).__name__}: {exc}). Connect to the internet once so "
-            "fetch_openml('mnist_784') can cache it, or run the demo on the embedded "
-            "data with `skinfluence demo --data digits`."
+            f"Could not load MNIST: it is not in scikit-learn's data cache ({home}) "
+            f"and could not be downloaded from OpenML ({type(exc).__name__}: {exc}). "
+            "Connect to the internet once so fetch_openml('mnist_784') can cache it, "
+            "or run the demo on the embedded data with `skinfluence demo --data digits`."
         ) from exc
     X = np.asarray(raw.data, dtype=np.float64) / 255.0
     y = np.asarray(raw.target).astype(int)
