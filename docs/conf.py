@@ -47,7 +47,7 @@ _optional = [p for p in ("benchmarks.md", "pruning.md") if (Path(__file__).paren
 
 # -- autodoc / autosummary / numpydoc ---------------------------------------
 autosummary_generate = True
-autodoc_default_options = {"members": False, "inherited-members": False}
+autodoc_member_order = "bysource"
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
