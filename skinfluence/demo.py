@@ -250,18 +250,18 @@ def regression_experiment(random_state=0, n_samples=150):
     ax.scatter(X[~inlier, 0], y[~inlier], s=40, color="tab:red", marker="x",
                label="removed (self-influence above threshold)")
     ax.plot(grid, model.predict(grid), color="tab:red", linestyle="--", label="Ridge, all rows")
-    ax.plot(grid, robust.predict(grid), color="tab:blue", label="Ridge, outliers removed")
+    ax.plot(grid, robust.predict(grid), color="tab:blue", label="Ridge without removed rows")
     ax.plot(grid, b_true + w_true * grid[:, 0], color="black", linewidth=0.8, linestyle=":",
             label="true line")
     ax.set(xlabel="x", ylabel="y", title="(a) regression lines before and after")
-    ax.legend(fontsize="small", frameon=False)
+    ax.legend(fontsize="small", loc="best", framealpha=0.9)
     SelfInfluenceHistogramDisplay(scores, threshold=thr).plot(ax=axes[1], bins=40, log_x=True)
     axes[1].set_title("(b) histogram of self-influence (log scale)")
     abs_err = np.abs(y - model.predict(X))
     axes[2].scatter(abs_err[~is_out], scores[~is_out], s=14, color="0.5", label="ordinary rows")
     axes[2].scatter(abs_err[is_out], scores[is_out], s=30, color="tab:red",
                     label="generated outliers")
-    axes[2].axhline(thr, color="black", linestyle="--", linewidth=1)
+    axes[2].axhline(thr, color="black", linestyle="--", linewidth=1, label="threshold")
     axes[2].set_yscale("log")
     axes[2].set(xlabel="absolute error |y - prediction|", ylabel="self-influence",
                 title="(c) self-influence vs absolute error")
@@ -377,7 +377,8 @@ def multiclass_experiment(data="digits", classes=(0, 1, 5), random_state=0):
         })
     fig.tight_layout()
     figs.append(("Figs 5–7 analogue: influence of every training image on one test image "
-                 "against its distance; the most harmful one is circled and shown above",
+                 "against its distance to it; the most harmful one is circled, and shown "
+                 "beside the test image in the top left corner",
                  _figure_png(fig)))
     plt.close("all")
     return {"data": data, "n_train": int(len(ytr)), "accuracy": accuracy, "rows": rows,
@@ -475,6 +476,8 @@ def _fmt(v, digits=4):
         return "–"
     if isinstance(v, (int, np.integer)):
         return str(int(v))
+    if 0 < abs(v) < 0.01:  # small influences: three significant digits
+        return f"{v:+.3g}"
     return f"{v:+.{digits}f}" if abs(v) < 1e3 else f"{v:+.3e}"
 
 
