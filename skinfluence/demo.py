@@ -31,6 +31,8 @@ from threadpoolctl import threadpool_limits
 from .datasets import count_strokes, load_mnist, stroke_profile
 from .exceptions import InfluenceWarning
 from .explainer import InfluenceExplainer
+from .outliers import InfluenceOutlierRemover
+from .pruning import InfluencePruner
 
 __all__ = ["run_demo"]
 
@@ -306,32 +308,12 @@ def regression_experiment(random_state=0, n_samples=150):
 
 
 def _outlier_remover(model, X, y):
-    """Use InfluenceOutlierRemover when it is available, else the same rule by hand."""
-    try:
-        from . import InfluenceOutlierRemover
-    except ImportError:
-        InfluenceOutlierRemover = None
-    if InfluenceOutlierRemover is not None:
-        rem = InfluenceOutlierRemover(clone(model), threshold="auto").fit(X, y)
-        return {"threshold": float(rem.threshold_), "scores": rem.self_influence_,
-                "inlier": np.asarray(rem.inlier_mask_, dtype=bool),
-                "rule": getattr(rem, "threshold_rule_", "auto"),
-                "impl": "InfluenceOutlierRemover(threshold='auto')"}
-    scores = InfluenceExplainer(model).fit(X, y).self_influence()
-    thr = _valley_after_first_peak(scores)
-    return {"threshold": thr, "scores": scores, "inlier": scores <= thr,
-            "rule": "valley after the first peak (log scale)",
-            "impl": "InfluenceExplainer.self_influence + histogram valley (fallback)"}
-
-
-def _valley_after_first_peak(scores, n_bins=40):
-    logs = np.log10(np.maximum(scores, scores[scores > 0].min()))
-    counts, edges = np.histogram(logs, bins=n_bins)
-    peak = int(np.argmax(counts))
-    k = peak
-    while k + 1 < n_bins and counts[k + 1] <= counts[k] and counts[k] > 0:
-        k += 1
-    return float(10 ** edges[min(k + 1, n_bins)])
+    """The paper's rule as the library implements it: InfluenceOutlierRemover."""
+    rem = InfluenceOutlierRemover(clone(model), threshold="auto").fit(X, y)
+    return {"threshold": float(rem.threshold_), "scores": rem.self_influence_,
+            "inlier": np.asarray(rem.inlier_mask_, dtype=bool),
+            "rule": getattr(rem, "threshold_rule_", "auto"),
+            "impl": "InfluenceOutlierRemover(threshold='auto')"}
 
 
 # ------------------------------------------------------------ experiment 3
@@ -396,7 +378,7 @@ def pruning_experiment(data="digits", pairs=((1, 7), (4, 9)), random_state=0):
         rows = [{"heuristic": "All training rows", "n_rows": int(len(ytr)),
                  "accuracy": float(base.score(Xte, yte)),
                  "log_loss": _log_loss(base, Xte, yte)}]
-        kept, impl = _prune(model, Xtr, ytr, random_state)
+        kept, impl = _prune(model, Xtr, ytr)
         for name, idx in kept.items():
             if len(np.unique(ytr[idx])) < 2:
                 rows.append({"heuristic": name, "n_rows": int(len(idx)), "accuracy": None,
@@ -424,50 +406,16 @@ _RULE_NAMES = {"all_positive": "Only positive (all scores > 0)",
                "not_all_negative": "Not all negative"}
 
 
-def _prune(model, X, y, random_state):
+def _prune(model, X, y):
     """Rows kept by each of the paper's three rules (3 folds, representative points)."""
-    try:
-        from . import InfluencePruner
-    except ImportError:
-        InfluencePruner = None
     kept = {}
-    if InfluencePruner is not None:
-        for rule, name in _RULE_NAMES.items():
-            pr = InfluencePruner(clone(model), cv=3, reference="representative", rule=rule)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", InfluenceWarning)
-                pr.fit_resample(X, y)
-            kept[name] = np.asarray(pr.sample_indices_)
-        return kept, "InfluencePruner(cv=3, reference='representative')"
-    scores = _fold_scores(model, X, y, random_state)
     for rule, name in _RULE_NAMES.items():
-        if rule == "all_positive":
-            keep = np.all(scores > 0, axis=1)
-        elif rule == "sum_positive":
-            keep = scores.sum(axis=1) > 0
-        else:
-            keep = np.any(scores > 0, axis=1)
-        kept[name] = np.flatnonzero(keep)
-    return kept, "InfluenceExplainer per fold (fallback: InfluencePruner not available)"
-
-
-def _fold_scores(model, X, y, random_state):
-    """Each row's influence on the held-out representative of each class, per fold."""
-    from sklearn.model_selection import StratifiedKFold
-
-    scores = [[] for _ in range(len(y))]
-    for train, held in StratifiedKFold(3, shuffle=True, random_state=random_state).split(X, y):
-        ex = InfluenceExplainer(clone(model)).fit(X[train], y[train])
-        refs = []
-        for c in np.unique(y[held]):
-            members = held[y[held] == c]
-            center = X[members].mean(axis=0)
-            refs.append(members[np.argmin(np.linalg.norm(X[members] - center, axis=1))])
-        inf = ex.influence(X[refs], y[refs])
-        for k, j in enumerate(train):
-            scores[j].extend(inf[:, k])
-    width = max(len(s) for s in scores)
-    return np.array([s + [s[-1]] * (width - len(s)) for s in scores])
+        pruner = InfluencePruner(clone(model), cv=3, reference="representative", rule=rule)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InfluenceWarning)
+            pruner.fit_resample(X, y)
+        kept[name] = np.asarray(pruner.sample_indices_)
+    return kept, "InfluencePruner(cv=3, reference='representative')"
 
 
 # ------------------------------------------------------------------ report
@@ -652,7 +600,6 @@ def _multiclass_html(res):
                     "% of rows nearer", "Most helpful: class", "its influence",
                     "% of rows nearer", "20 most helpful in the same class",
                     "20 most harmful from another class"], rows)
-    other = [r for r in res["rows"] if r["harmful_class"] != r["test_class"]]
     text = (
         f"<p>A multinomial logistic regression on all ten digits ({res['n_train']} training "
         f"images, test accuracy {res['accuracy']:.4f}). For one test image of each of "
