@@ -256,7 +256,8 @@ def regression_experiment(random_state=0, n_samples=150):
     ax.plot(grid, b_true + w_true * grid[:, 0], color="black", linewidth=0.8, linestyle=":",
             label="true line")
     ax.set(xlabel="x", ylabel="y", title="(a) regression lines before and after")
-    ax.legend(fontsize="small", loc="best", framealpha=0.9)
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2,
+              frameon=False)
     SelfInfluenceHistogramDisplay(scores, threshold=thr).plot(ax=axes[1], bins=40, log_x=True)
     axes[1].set_title("(b) histogram of self-influence (log scale)")
     abs_err = np.abs(y - model.predict(X))
