@@ -89,3 +89,15 @@ def test_cli_help_and_bad_data(capsys):
         main(["demo", "--data", "cifar"])
     assert main([]) == 2
     assert "demo" in capsys.readouterr().out
+
+
+def test_run_demo_sections_and_arguments(tmp_path):
+    from skinfluence.demo import run_demo
+
+    path = run_demo(out=tmp_path / "r", sections=["pruning"], quiet=True)
+    html = path.read_text(encoding="utf-8")
+    assert '<section id="pruning">' in html and '<section id="population">' not in html
+    with pytest.raises(ValueError, match="data must be"):
+        run_demo(out=tmp_path, data="cifar")
+    with pytest.raises(ValueError, match="Unknown section"):
+        run_demo(out=tmp_path, sections=["fig9"])
