@@ -32,7 +32,7 @@ from skinfluence.plotting import InfluentialImagesDisplay
 
 X, y = load_digits(return_X_y=True)
 keep = np.isin(y, (1, 7))
-X, y = X[keep] / 16.0, (y[keep] == 7).astype(int)  # 1 = "a 7"
+X, y = X[keep] / 16.0, y[keep]
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.3, stratify=y, random_state=0
 )
@@ -47,9 +47,9 @@ print(f"test accuracy: {model.score(X_test, y_test):.4f}")
 # (top bar and dash). In the 8×8 digits most 7s are written with a dash.
 
 strokes = count_strokes(X_train)
-dashed = np.flatnonzero((y_train == 1) & (strokes == 2))
-plain = np.flatnonzero((y_train == 1) & (strokes == 1))
-print(f"{len(dashed)} dashed and {len(plain)} plain 7s of {np.sum(y_train == 1)}")
+dashed = np.flatnonzero((y_train == 7) & (strokes == 2))
+plain = np.flatnonzero((y_train == 7) & (strokes == 1))
+print(f"{len(dashed)} dashed and {len(plain)} plain 7s of {np.sum(y_train == 7)}")
 
 fig, axes = plt.subplots(1, 2, figsize=(6, 3))
 for ax, idx, name in [(axes[0], plain[0], "plain 7"), (axes[1], dashed[0], "dashed 7")]:
@@ -68,8 +68,8 @@ for ax, idx, name in [(axes[0], plain[0], "plain 7"), (axes[1], dashed[0], "dash
 # with ``target="proba"`` is in units of probability: it predicts P(7) with
 # the group minus P(7) refitted without it.
 
-proba = model.predict_proba(X_test)[:, 1]
-sevens = np.flatnonzero(y_test == 1)
+proba = model.predict_proba(X_test)[:, 1]  # classes_ = [1, 7]
+sevens = np.flatnonzero(y_test == 7)
 t = sevens[np.argmin(proba[sevens])]
 x_t, y_t = X_test[[t]], y_test[[t]]
 
@@ -98,5 +98,4 @@ for (name, idx), p, n, r in zip(groups.items(), pred, pred_newton, refit):
 # Which training images matter most for this test image?
 
 disp = InfluentialImagesDisplay.from_explainer(first, x_t, y_t, k=5, target="proba")
-disp.figure_.suptitle("label 1 = a 7, label 0 = a 1")
 plt.show()
