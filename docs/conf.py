@@ -40,10 +40,19 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb",
-                    "auto_examples/*.py", "auto_examples/*.zip", "**/*.codeobj.json"]
+exclude_patterns = [
+    "_build",
+    "Thumbs.db",
+    ".DS_Store",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.zip",
+    "**/*.codeobj.json",
+]
 # The optional pages are included if present (see index.rst).
-_optional = [p for p in ("benchmarks.md", "pruning.md") if (Path(__file__).parent / p).exists()]
+_optional = [
+    p for p in ("benchmarks.md", "pruning.md") if (Path(__file__).parent / p).exists()
+]
 
 # -- autodoc / autosummary / numpydoc ---------------------------------------
 autosummary_generate = True
@@ -61,7 +70,10 @@ suppress_warnings = ["myst.header"]
 
 # -- sphinx-gallery ----------------------------------------------------------
 _plot_gallery = os.environ.get("SKINFLUENCE_DOCS_PLOT_GALLERY", "1").lower() not in (
-    "0", "false", "no")
+    "0",
+    "false",
+    "no",
+)
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
@@ -88,8 +100,18 @@ if os.environ.get("SKINFLUENCE_DOCS_INTERSPHINX", "").lower() in ("1", "true", "
         "matplotlib": ("https://matplotlib.org/stable/", None),
     }
     numpydoc_xref_param_type = True
-    numpydoc_xref_ignore = {"of", "shape", "or", "default", "optional", "instance",
-                            "sparse", "matrix", "callable", "object"}
+    numpydoc_xref_ignore = {
+        "of",
+        "shape",
+        "or",
+        "default",
+        "optional",
+        "instance",
+        "sparse",
+        "matrix",
+        "callable",
+        "object",
+    }
 
 # -- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
@@ -105,11 +127,15 @@ html_show_sourcelink = False
 
 # -- optional pages -----------------------------------------------------------
 def _optional_toctree(app, docname, source):
-    """Fill the ``.. optional-pages`` placeholder of index.rst with the pages present."""
+    """Replace index.rst's ``.. optional-pages`` placeholder by the pages present."""
     if docname != "index":
         return
     entries = "".join(f"   {Path(p).stem}\n" for p in _optional)
-    block = (".. toctree::\n   :maxdepth: 2\n   :caption: More\n\n" + entries) if entries else ""
+    block = (
+        (".. toctree::\n   :maxdepth: 2\n   :caption: More\n\n" + entries)
+        if entries
+        else ""
+    )
     source[0] = source[0].replace(".. optional-pages::\n", block)
 
 

@@ -38,11 +38,15 @@ for ax, c in zip(axes, (0, 1, 5)):
     members = np.flatnonzero(y_test == c)
     center = X_train[y_train == c].mean(axis=0)
     t = members[np.argmin(np.linalg.norm(X_test[members] - center, axis=1))]
-    disp = InfluenceDistanceDisplay.from_explainer(explainer, X_test[t], y_test[t], ax=ax)
+    disp = InfluenceDistanceDisplay.from_explainer(
+        explainer, X_test[t], y_test[t], ax=ax
+    )
     j = disp.harmful_index_
-    print(f"test {c}: most harmful training image is a {y_train[j]} "
-          f"(influence {disp.influence[j]:+.2e}); most helpful is a "
-          f"{y_train[np.argmax(disp.influence)]}")
+    print(
+        f"test {c}: most harmful training image is a {y_train[j]} "
+        f"(influence {disp.influence[j]:+.2e}); most helpful is a "
+        f"{y_train[np.argmax(disp.influence)]}"
+    )
 fig.tight_layout()
 plt.show()
 

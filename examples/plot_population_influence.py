@@ -80,11 +80,15 @@ bad = np.flatnonzero(row_influence < 0.5 * row_influence.min())
 
 groups = {"dashed 7s": dashed, "plain 7s": plain, "bad points": bad}
 pred = first.population_influence(x_t, y_t, list(groups.values()), target="proba")[0]
-pred_newton = newton.population_influence(x_t, y_t, list(groups.values()), target="proba")[0]
+pred_newton = newton.population_influence(
+    x_t, y_t, list(groups.values()), target="proba"
+)[0]
 refit = first.retrain_effect(x_t, y_t, list(groups.values()), target="proba")[0]
 
 print(f"P(7) of the test image: {proba[t]:.4f}")
-print(f"{'group':12s} {'rows':>5s} {'first order':>12s} {'Newton':>9s} {'refitted':>9s}")
+print(
+    f"{'group':12s} {'rows':>5s} {'first order':>12s} {'Newton':>9s} {'refitted':>9s}"
+)
 for (name, idx), p, n, r in zip(groups.items(), pred, pred_newton, refit):
     print(f"{name:12s} {len(idx):5d} {p:+12.4f} {n:+9.4f} {r:+9.4f}")
 

@@ -18,7 +18,10 @@ import numpy as np
 from sklearn.linear_model import Ridge
 
 from skinfluence import InfluenceExplainer
-from skinfluence.plotting import RegressionInfluenceDisplay, SelfInfluenceHistogramDisplay
+from skinfluence.plotting import (
+    RegressionInfluenceDisplay,
+    SelfInfluenceHistogramDisplay,
+)
 
 rng = np.random.RandomState(0)
 n = 150
@@ -55,17 +58,23 @@ fig.tight_layout()
 
 scores = explainer.self_influence()
 logs = np.sort(np.log10(scores[scores > 0]))
-upper = logs[len(logs) // 2:]
+upper = logs[len(logs) // 2 :]
 k = int(np.argmax(np.diff(upper)))
 threshold = float(10 ** ((upper[k] + upper[k + 1]) / 2))
-disp = SelfInfluenceHistogramDisplay(scores, threshold=threshold).plot(bins=40, log_x=True)
+disp = SelfInfluenceHistogramDisplay(scores, threshold=threshold).plot(
+    bins=40, log_x=True
+)
 flagged = scores > threshold
-print(f"flagged {flagged.sum()} rows, {np.isin(np.flatnonzero(flagged), outliers).sum()} "
-      f"of the {len(outliers)} planted outliers")
+print(
+    f"flagged {flagged.sum()} rows, {np.isin(np.flatnonzero(flagged), outliers).sum()} "
+    f"of the {len(outliers)} planted outliers"
+)
 
 robust = Ridge(alpha=1.0).fit(X[~flagged], y[~flagged])
-print(f"slope: all rows {model.coef_[0]:.3f}, without the flagged rows "
-      f"{robust.coef_[0]:.3f}, true 1.5")
+print(
+    f"slope: all rows {model.coef_[0]:.3f}, without the flagged rows "
+    f"{robust.coef_[0]:.3f}, true 1.5"
+)
 plt.show()
 
 # %%

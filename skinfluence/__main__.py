@@ -16,17 +16,27 @@ def _parser():
         "demo",
         help="run the paper's four experiments and write an HTML report",
         description=(
-            "Run the four experiments of 'Influence functions in Machine Learning tasks' "
-            "(population influence checked by refitting, regression influence and outlier "
-            "removal, multi-class influence against distance, pruning heuristics) and write "
+            "Run the four experiments of 'Influence functions in Machine Learning "
+            "tasks' "
+            "(population influence checked by refitting, regression influence and "
+            "outlier "
+            "removal, multi-class influence against distance, pruning heuristics) and "
+            "write "
             "a self-contained HTML report."
         ),
     )
-    demo.add_argument("--out", default="skinfluence-report",
-                      help="folder for the report (default: ./skinfluence-report)")
-    demo.add_argument("--data", choices=("digits", "mnist"), default="digits",
-                      help="digits: scikit-learn's embedded 8x8 digits, offline (default); "
-                           "mnist: MNIST from OpenML (cached after the first download)")
+    demo.add_argument(
+        "--out",
+        default="skinfluence-report",
+        help="folder for the report (default: ./skinfluence-report)",
+    )
+    demo.add_argument(
+        "--data",
+        choices=("digits", "mnist"),
+        default="digits",
+        help="digits: scikit-learn's embedded 8x8 digits, offline (default); "
+        "mnist: MNIST from OpenML (cached after the first download)",
+    )
     demo.add_argument("--quiet", action="store_true", help="do not print progress")
     return parser
 
@@ -41,8 +51,11 @@ def main(argv=None):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("skinfluence demo draws figures with matplotlib: "
-              "pip install skinfluence[plot]", file=sys.stderr)
+        print(
+            "skinfluence demo draws figures with matplotlib: "
+            "pip install skinfluence[plot]",
+            file=sys.stderr,
+        )
         return 1
     from .demo import run_demo
 

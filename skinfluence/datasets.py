@@ -21,8 +21,15 @@ __all__ = ["load_mnist", "count_strokes", "stroke_profile"]
 _SIGMA_PER_PIXEL = 1.75 / 28
 
 
-def load_mnist(*, digits=None, data_home=None, download_if_missing=True, n_retries=3,
-               delay=1.0, return_X_y=False):
+def load_mnist(
+    *,
+    digits=None,
+    data_home=None,
+    download_if_missing=True,
+    n_retries=3,
+    delay=1.0,
+    return_X_y=False,
+):
     """Load MNIST (70 000 images of 28×28 pixels) through OpenML.
 
     scikit-learn caches the download in ``data_home`` (default
@@ -58,23 +65,46 @@ def load_mnist(*, digits=None, data_home=None, download_if_missing=True, n_retri
     from sklearn.utils import Bunch
 
     home = Path(get_data_home(data_home))
-    cached = any((home / "openml" / "openml.org" / "api" / "v1" / "json" / "data" / "list"
-                  / "data_name").glob("mnist_784/**/*.gz"))
+    cached = any(
+        (
+            home
+            / "openml"
+            / "openml.org"
+            / "api"
+            / "v1"
+            / "json"
+            / "data"
+            / "list"
+            / "data_name"
+        ).glob("mnist_784/**/*.gz")
+    )
     if not cached and not download_if_missing:
         raise OSError(
             f"MNIST is not in scikit-learn's data cache ({home}) and "
-            "download_if_missing=False. Call load_mnist() once while online to cache it, "
-            "or run the demo on the embedded data with `skinfluence demo --data digits`."
+            "download_if_missing=False. Call load_mnist() once while online to cache "
+            "it, "
+            "or run the demo on the embedded data with `skinfluence demo --data "
+            "digits`."
         )
     try:
-        raw = fetch_openml("mnist_784", version=1, as_frame=False, parser="liac-arff",
-                           data_home=data_home, n_retries=n_retries, delay=delay)
-    except Exception as exc:  # URLError, OSError, HTTPError, ... depending on the failure
+        raw = fetch_openml(
+            "mnist_784",
+            version=1,
+            as_frame=False,
+            parser="liac-arff",
+            data_home=data_home,
+            n_retries=n_retries,
+            delay=delay,
+        )
+    except (
+        Exception
+    ) as exc:  # URLError, OSError, HTTPError, ... depending on the failure
         raise OSError(
             f"Could not load MNIST: it is not in scikit-learn's data cache ({home}) "
             f"and could not be downloaded from OpenML ({type(exc).__name__}: {exc}). "
             "Connect to the internet once so fetch_openml('mnist_784') can cache it, "
-            "or run the demo on the embedded data with `skinfluence demo --data digits`."
+            "or run the demo on the embedded data with `skinfluence demo --data "
+            "digits`."
         ) from exc
     X = np.asarray(raw.data, dtype=np.float64) / 255.0
     y = np.asarray(raw.target).astype(int)
@@ -84,8 +114,13 @@ def load_mnist(*, digits=None, data_home=None, download_if_missing=True, n_retri
         X, y, is_test = X[keep], y[keep], is_test[keep]
     if return_X_y:
         return X, y
-    return Bunch(data=X, target=y, images=X.reshape(-1, 28, 28), is_test=is_test,
-                 DESCR="MNIST handwritten digits (OpenML mnist_784), pixels scaled to [0, 1].")
+    return Bunch(
+        data=X,
+        target=y,
+        images=X.reshape(-1, 28, 28),
+        is_test=is_test,
+        DESCR="MNIST handwritten digits (OpenML mnist_784), pixels scaled to [0, 1].",
+    )
 
 
 def _as_images(X, image_shape):
@@ -95,17 +130,22 @@ def _as_images(X, image_shape):
     if X.ndim == 1:
         X = X[None, :]
     if X.ndim != 2:
-        raise ValueError(f"Expected images of shape (n, h, w) or (n, h*w); got {X.shape}.")
+        raise ValueError(
+            f"Expected images of shape (n, h, w) or (n, h*w); got {X.shape}."
+        )
     if image_shape is None:
         side = int(round(np.sqrt(X.shape[1])))
         if side * side != X.shape[1]:
             raise ValueError(
-                f"Rows of {X.shape[1]} pixels are not square images; pass image_shape=(h, w)."
+                f"Rows of {X.shape[1]} pixels are not square images; pass "
+                "image_shape=(h, w)."
             )
         image_shape = (side, side)
     h, w = image_shape
     if h * w != X.shape[1]:
-        raise ValueError(f"image_shape {image_shape} does not match {X.shape[1]} pixels per row.")
+        raise ValueError(
+            f"image_shape {image_shape} does not match {X.shape[1]} pixels per row."
+        )
     return X.reshape(-1, h, w)
 
 

@@ -9,24 +9,28 @@ def _seven(dash, size=32):
     """A 7 drawn on a size x size canvas: top bar, diagonal, optional middle dash."""
     s = size / 32
     im = np.zeros((size, size))
-    im[int(3 * s):int(7 * s), int(6 * s):int(26 * s)] = 1
+    im[int(3 * s) : int(7 * s), int(6 * s) : int(26 * s)] = 1
     for r in range(int(3 * s), int(29 * s)):
         c = int(25 * s - (r - 3 * s) / 2)
-        im[r, max(c - 1, 0):c + 2] = 1
+        im[r, max(c - 1, 0) : c + 2] = 1
     if dash:
-        im[int(15 * s):int(19 * s), int(9 * s):int(23 * s)] = 1
+        im[int(15 * s) : int(19 * s), int(9 * s) : int(23 * s)] = 1
     return im
 
 
 @pytest.mark.parametrize("size", [28, 32])
 def test_dashed_seven_has_two_strokes_plain_one(size):
-    assert count_strokes(np.stack([_seven(False, size), _seven(True, size)])).tolist() == [1, 2]
+    assert count_strokes(
+        np.stack([_seven(False, size), _seven(True, size)])
+    ).tolist() == [1, 2]
 
 
 def test_works_on_8x8_and_flat_rows():
     plain, dashed = _seven(False), _seven(True)
     # 4x4 block sums: how scikit-learn's 8x8 digits were made from 32x32 bitmaps
-    small = np.stack([im.reshape(8, 4, 8, 4).sum(axis=(1, 3)) for im in (plain, dashed)])
+    small = np.stack(
+        [im.reshape(8, 4, 8, 4).sum(axis=(1, 3)) for im in (plain, dashed)]
+    )
     assert count_strokes(small).tolist() == [1, 2]
     assert count_strokes(small.reshape(2, 64)).tolist() == [1, 2]
     wide = np.zeros((1, 4, 6))

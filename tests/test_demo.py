@@ -1,4 +1,4 @@
-"""The demo on the embedded data: four sections, numbers, images, and signs that agree."""
+"""The demo on the embedded data: four sections, numbers, images, signs that agree."""
 
 import base64
 import json
@@ -73,7 +73,9 @@ def test_results_json_and_tables(report):
         bad = tab["rows"][-1]
         assert bad["n_rows"] >= 1 and bad["refitted_effect"] < 0  # removing them helps
         for r in tab["rows"]:
-            assert r["proba_with"] - r["proba_without"] == pytest.approx(r["refitted_effect"])
+            assert r["proba_with"] - r["proba_without"] == pytest.approx(
+                r["refitted_effect"]
+            )
     reg = res["regression"]
     assert reg["n_flagged"] >= 1 and reg["n_true_flagged"] >= 1
     assert [r["test_class"] for r in res["multiclass"]["rows"]] == [0, 1, 5]

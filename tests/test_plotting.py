@@ -49,7 +49,9 @@ def test_histogram_threshold_line_and_red_bars(line_data):
     scores = ex.self_influence()
     thr = float(np.sort(scores)[-2] + np.sort(scores)[-1]) / 2  # only row 7 above
     fig, ax = plt.subplots()
-    disp = SelfInfluenceHistogramDisplay.from_explainer(ex, threshold=thr, ax=ax, bins=20)
+    disp = SelfInfluenceHistogramDisplay.from_explainer(
+        ex, threshold=thr, ax=ax, bins=20
+    )
     assert disp.ax_ is ax and disp.figure_ is fig
     np.testing.assert_allclose(disp.self_influence, scores)
     assert disp.counts_.sum() == len(scores) and len(disp.patches_) == 20
@@ -66,8 +68,10 @@ def test_histogram_log_scale_without_threshold(line_data):
     disp = SelfInfluenceHistogramDisplay(ex.self_influence()).plot(log_x=True, bins=15)
     assert disp.threshold_line_ is None
     assert disp.ax_.get_xscale() == "log"
-    assert np.all(np.diff(np.log(disp.bin_edges_)) == pytest.approx(
-        np.log(disp.bin_edges_[1] / disp.bin_edges_[0])))
+    assert np.all(
+        np.diff(np.log(disp.bin_edges_))
+        == pytest.approx(np.log(disp.bin_edges_[1] / disp.bin_edges_[0]))
+    )
 
 
 def test_regression_display_plots_rows_coloured_by_influence(line_data):
@@ -118,12 +122,18 @@ def test_distance_display_classes_circle_and_images(digits_explainer):
     assert np.allclose(disp.circle_.get_facecolor()[:, 3], 0)  # a ring, not a dot
     assert f"row {j}" in disp.circle_label_.get_text()
     assert len(disp.image_axes_) == 2
-    np.testing.assert_allclose(disp.image_axes_[1].images[0].get_array(), X[5:][j].reshape(8, 8))
-    np.testing.assert_allclose(disp.image_axes_[0].images[0].get_array(), xt.reshape(8, 8))
+    np.testing.assert_allclose(
+        disp.image_axes_[1].images[0].get_array(), X[5:][j].reshape(8, 8)
+    )
+    np.testing.assert_allclose(
+        disp.image_axes_[0].images[0].get_array(), xt.reshape(8, 8)
+    )
 
 
 def test_distance_display_without_images():
-    disp = InfluenceDistanceDisplay([0.5, -1.0, 0.2], [1.0, 2.0, 3.0], ["a", "b", "a"]).plot()
+    disp = InfluenceDistanceDisplay(
+        [0.5, -1.0, 0.2], [1.0, 2.0, 3.0], ["a", "b", "a"]
+    ).plot()
     assert disp.image_axes_ == [] and disp.harmful_index_ == 1
     assert set(disp.scatters_) == {"a", "b"}
 
@@ -138,10 +148,14 @@ def test_images_display_shows_top_influences(digits_explainer):
     assert ax not in fig.axes  # the grid took its place
     Xtr = X[5:]
     for c in range(k):
-        np.testing.assert_allclose(disp.images_["helpful"][c].get_array(),
-                                   Xtr[top.helpful_indices[0, c]].reshape(8, 8))
-        np.testing.assert_allclose(disp.images_["harmful"][c].get_array(),
-                                   Xtr[top.harmful_indices[0, c]].reshape(8, 8))
+        np.testing.assert_allclose(
+            disp.images_["helpful"][c].get_array(),
+            Xtr[top.helpful_indices[0, c]].reshape(8, 8),
+        )
+        np.testing.assert_allclose(
+            disp.images_["harmful"][c].get_array(),
+            Xtr[top.harmful_indices[0, c]].reshape(8, 8),
+        )
         assert f"{top.helpful_scores[0, c]:+.3g}" in disp.axes_[0, c + 1].get_title()
         assert f"#{top.harmful_indices[0, c]}" in disp.axes_[1, c + 1].get_title()
     np.testing.assert_allclose(disp.images_["test"].get_array(), X[1].reshape(8, 8))

@@ -17,7 +17,8 @@ def check_matplotlib(caller):
     except ImportError as exc:
         raise ImportError(
             f"{caller} requires matplotlib, an optional dependency of skinfluence. "
-            "Install it with `pip install skinfluence[plot]` (or `pip install matplotlib`)."
+            "Install it with `pip install skinfluence[plot]` (or `pip install "
+            "matplotlib`)."
         ) from exc
 
 
@@ -37,7 +38,8 @@ def explainer_rows(explainer, X):
     X = X.toarray() if hasattr(X, "toarray") else np.asarray(X, dtype=np.float64)
     if X.shape[0] != explainer.n_train_:
         raise ValueError(
-            f"X has {X.shape[0]} rows but the explainer was fitted on {explainer.n_train_}."
+            f"X has {X.shape[0]} rows but the explainer was fitted on "
+            f"{explainer.n_train_}."
         )
     return X
 
@@ -50,7 +52,8 @@ def one_row(X_test, y_test):
     y_test = np.atleast_1d(np.asarray(y_test))
     if X_test.shape[0] != 1 or y_test.shape[0] != 1:
         raise ValueError(
-            f"Pass one test row (shape (1, n_features) or (n_features,)) and its label; "
+            "Pass one test row (shape (1, n_features) or (n_features,)) and its "
+            "label; "
             f"got X_test of shape {X_test.shape} and {y_test.shape[0]} label(s)."
         )
     return X_test, y_test
@@ -59,12 +62,15 @@ def one_row(X_test, y_test):
 def image_shape_of(n_pixels, image_shape):
     if image_shape is not None:
         if int(np.prod(image_shape)) != n_pixels:
-            raise ValueError(f"image_shape {image_shape} does not hold {n_pixels} pixels.")
+            raise ValueError(
+                f"image_shape {image_shape} does not hold {n_pixels} pixels."
+            )
         return tuple(image_shape)
     side = int(round(np.sqrt(n_pixels)))
     if side * side != n_pixels:
         raise ValueError(
-            f"Rows of {n_pixels} features are not square images; pass image_shape=(h, w)."
+            f"Rows of {n_pixels} features are not square images; pass image_shape=(h, "
+            "w)."
         )
     return side, side
 

@@ -3,7 +3,12 @@
 import numpy as np
 
 from ._base import (
-    HARMFUL_COLOR, check_matplotlib, explainer_rows, format_score, get_ax, image_shape_of,
+    HARMFUL_COLOR,
+    check_matplotlib,
+    explainer_rows,
+    format_score,
+    get_ax,
+    image_shape_of,
     one_row,
 )
 
@@ -46,8 +51,17 @@ class InfluenceDistanceDisplay:
     figure_ : matplotlib Figure
     """
 
-    def __init__(self, influence, distance, labels, *, test_label=None, test_image=None,
-                 harmful_image=None, target="loss"):
+    def __init__(
+        self,
+        influence,
+        distance,
+        labels,
+        *,
+        test_label=None,
+        test_image=None,
+        harmful_image=None,
+        target="loss",
+    ):
         self.influence = np.asarray(influence, dtype=np.float64)
         self.distance = np.asarray(distance, dtype=np.float64)
         self.labels = np.asarray(labels)
@@ -77,45 +91,87 @@ class InfluenceDistanceDisplay:
         ax = get_ax(ax)
         colors = plt.get_cmap(cmap)
         classes = np.unique(self.labels)
-        scatter_kwargs = {"s": 10, "alpha": 0.7, "linewidths": 0, **(scatter_kwargs or {})}
+        scatter_kwargs = {
+            "s": 10,
+            "alpha": 0.7,
+            "linewidths": 0,
+            **(scatter_kwargs or {}),
+        }
         self.scatters_ = {}
         for k, c in enumerate(classes):
             m = self.labels == c
-            self.scatters_[c] = ax.scatter(self.distance[m], self.influence[m],
-                                           color=colors(k % colors.N), label=str(c),
-                                           **scatter_kwargs)
+            self.scatters_[c] = ax.scatter(
+                self.distance[m],
+                self.influence[m],
+                color=colors(k % colors.N),
+                label=str(c),
+                **scatter_kwargs,
+            )
         ax.axhline(0, color="0.3", linewidth=0.8)
         j = int(np.argmin(self.influence))
         self.harmful_index_ = j
-        self.circle_ = ax.scatter([self.distance[j]], [self.influence[j]], s=220,
-                                  facecolors="none", edgecolors=HARMFUL_COLOR, linewidths=2,
-                                  zorder=5)
+        self.circle_ = ax.scatter(
+            [self.distance[j]],
+            [self.influence[j]],
+            s=220,
+            facecolors="none",
+            edgecolors=HARMFUL_COLOR,
+            linewidths=2,
+            zorder=5,
+        )
         self.circle_label_ = ax.annotate(
             f"most harmful: row {j}\nclass {self.labels[j]}, "
             f"{format_score(self.influence[j])}",
-            xy=(self.distance[j], self.influence[j]), xytext=(0, 22),
-            textcoords="offset points", ha="center", va="bottom", fontsize="small",
-            color=HARMFUL_COLOR, zorder=6,
-            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+            xy=(self.distance[j], self.influence[j]),
+            xytext=(0, 22),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize="small",
+            color=HARMFUL_COLOR,
+            zorder=6,
+            bbox={
+                "boxstyle": "round,pad=0.2",
+                "fc": "white",
+                "ec": "none",
+                "alpha": 0.8,
+            },
         )
         # keep the annotation inside the axes horizontally
         xmin, xmax = ax.get_xlim()
         frac = (self.distance[j] - xmin) / (xmax - xmin) if xmax > xmin else 0.5
-        self.circle_label_.set_ha("right" if frac > 0.8 else "left" if frac < 0.2 else "center")
-        ax.legend(title="class of the training row", fontsize="small", title_fontsize="small",
-                  ncol=min(5, len(classes)), loc="upper center", bbox_to_anchor=(0.5, -0.15),
-                  frameon=False, markerscale=2, columnspacing=1.0, handletextpad=0.2)
+        self.circle_label_.set_ha(
+            "right" if frac > 0.8 else "left" if frac < 0.2 else "center"
+        )
+        ax.legend(
+            title="class of the training row",
+            fontsize="small",
+            title_fontsize="small",
+            ncol=min(5, len(classes)),
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.15),
+            frameon=False,
+            markerscale=2,
+            columnspacing=1.0,
+            handletextpad=0.2,
+        )
         what = {"loss": "loss", "proba": "probability", "prediction": "prediction"}.get(
-            self.target, self.target)
+            self.target, self.target
+        )
         ax.set_xlabel("Euclidean distance to the test row")
         ax.set_ylabel(f"influence on the test row's {what}\n(+ helps, - hurts)")
         title = "Influence vs distance"
         if self.test_label is not None:
             title += f", test row of class {self.test_label}"
         self.image_axes_ = []
-        images = [(img, caption, color) for img, caption, color in [
-            (self.test_image, "test row", "black"),
-            (self.harmful_image, "most harmful row", HARMFUL_COLOR)] if img is not None]
+        images = [
+            (img, caption, color)
+            for img, caption, color in [
+                (self.test_image, "test row", "black"),
+                (self.harmful_image, "most harmful row", HARMFUL_COLOR),
+            ]
+            if img is not None
+        ]
         if images:
             # room for the images in the top third of the axes
             lo, hi = ax.get_ylim()
@@ -135,9 +191,20 @@ class InfluenceDistanceDisplay:
         return self
 
     @classmethod
-    def from_explainer(cls, explainer, X_test, y_test, *, X=None, target="loss",
-                       image_shape=None, show_images=None, ax=None, cmap="tab10",
-                       scatter_kwargs=None):
+    def from_explainer(
+        cls,
+        explainer,
+        X_test,
+        y_test,
+        *,
+        X=None,
+        target="loss",
+        image_shape=None,
+        show_images=None,
+        ax=None,
+        cmap="tab10",
+        scatter_kwargs=None,
+    ):
         """Compute the influence of every training row on one test row and plot it.
 
         Parameters
@@ -171,10 +238,19 @@ class InfluenceDistanceDisplay:
         test_image = harmful_image = None
         if show_images is None:
             side = int(round(np.sqrt(Xs.shape[1])))
-            show_images = image_shape is not None or (side * side == Xs.shape[1] and side >= 4)
+            show_images = image_shape is not None or (
+                side * side == Xs.shape[1] and side >= 4
+            )
         if show_images:
             shape = image_shape_of(Xs.shape[1], image_shape)
             test_image, harmful_image = X_test[0].reshape(shape), Xs[j].reshape(shape)
-        disp = cls(influence, distance, explainer.y_, test_label=y_test[0],
-                   test_image=test_image, harmful_image=harmful_image, target=target)
+        disp = cls(
+            influence,
+            distance,
+            explainer.y_,
+            test_label=y_test[0],
+            test_image=test_image,
+            harmful_image=harmful_image,
+            target=target,
+        )
         return disp.plot(ax=ax, cmap=cmap, scatter_kwargs=scatter_kwargs)

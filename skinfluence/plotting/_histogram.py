@@ -38,7 +38,9 @@ class SelfInfluenceHistogramDisplay:
         self.self_influence = np.asarray(self_influence, dtype=np.float64)
         self.threshold = threshold
 
-    def plot(self, ax=None, *, bins=50, log_x=False, hist_kwargs=None, line_kwargs=None):
+    def plot(
+        self, ax=None, *, bins=50, log_x=False, hist_kwargs=None, line_kwargs=None
+    ):
         """Draw the histogram.
 
         Parameters
@@ -68,9 +70,15 @@ class SelfInfluenceHistogramDisplay:
                 bins = np.geomspace(low, max(scores.max(), low * 10), int(bins) + 1)
             scores = np.maximum(scores, low)
         counts, edges = np.histogram(scores, bins=bins)
-        hist_kwargs = {"color": "0.55", "edgecolor": "white", "linewidth": 0.5,
-                       **(hist_kwargs or {})}
-        bars = ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", **hist_kwargs)
+        hist_kwargs = {
+            "color": "0.55",
+            "edgecolor": "white",
+            "linewidth": 0.5,
+            **(hist_kwargs or {}),
+        }
+        bars = ax.bar(
+            edges[:-1], counts, width=np.diff(edges), align="edge", **hist_kwargs
+        )
         self.patches_ = list(bars.patches)
         self.threshold_line_ = None
         if self.threshold is not None:
@@ -78,9 +86,13 @@ class SelfInfluenceHistogramDisplay:
                 if left >= self.threshold:
                     patch.set_facecolor(HARMFUL_COLOR)
             n_out = int(np.sum(self.self_influence > self.threshold))
-            line_kwargs = {"color": "black", "linestyle": "--", "linewidth": 1.5,
-                           "label": f"threshold {self.threshold:.3g}: {n_out} outlier(s)",
-                           **(line_kwargs or {})}
+            line_kwargs = {
+                "color": "black",
+                "linestyle": "--",
+                "linewidth": 1.5,
+                "label": f"threshold {self.threshold:.3g}: {n_out} outlier(s)",
+                **(line_kwargs or {}),
+            }
             self.threshold_line_ = ax.axvline(self.threshold, **line_kwargs)
             ax.legend(loc="best", framealpha=0.9)
         if log_x:
@@ -95,8 +107,17 @@ class SelfInfluenceHistogramDisplay:
         return self
 
     @classmethod
-    def from_explainer(cls, explainer, *, threshold=None, ax=None, bins=50, log_x=False,
-                       hist_kwargs=None, line_kwargs=None):
+    def from_explainer(
+        cls,
+        explainer,
+        *,
+        threshold=None,
+        ax=None,
+        bins=50,
+        log_x=False,
+        hist_kwargs=None,
+        line_kwargs=None,
+    ):
         """Compute the self-influence of a fitted explainer and plot its histogram.
 
         Parameters
@@ -115,5 +136,10 @@ class SelfInfluenceHistogramDisplay:
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
         disp = cls(explainer.self_influence(), threshold=threshold)
-        return disp.plot(ax=ax, bins=bins, log_x=log_x, hist_kwargs=hist_kwargs,
-                         line_kwargs=line_kwargs)
+        return disp.plot(
+            ax=ax,
+            bins=bins,
+            log_x=log_x,
+            hist_kwargs=hist_kwargs,
+            line_kwargs=line_kwargs,
+        )

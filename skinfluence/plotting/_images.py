@@ -3,8 +3,13 @@
 import numpy as np
 
 from ._base import (
-    HARMFUL_COLOR, HELPFUL_COLOR, check_matplotlib, explainer_rows, format_score,
-    image_shape_of, one_row,
+    HARMFUL_COLOR,
+    HELPFUL_COLOR,
+    check_matplotlib,
+    explainer_rows,
+    format_score,
+    image_shape_of,
+    one_row,
 )
 
 
@@ -33,9 +38,20 @@ class InfluentialImagesDisplay:
     figure_ : matplotlib Figure
     """
 
-    def __init__(self, test_image, helpful_images, helpful_scores, harmful_images,
-                 harmful_scores, *, helpful_labels=None, harmful_labels=None,
-                 helpful_indices=None, harmful_indices=None, test_label=None):
+    def __init__(
+        self,
+        test_image,
+        helpful_images,
+        helpful_scores,
+        harmful_images,
+        harmful_scores,
+        *,
+        helpful_labels=None,
+        harmful_labels=None,
+        helpful_indices=None,
+        harmful_indices=None,
+        test_label=None,
+    ):
         self.test_image = np.asarray(test_image)
         self.helpful_images = np.asarray(helpful_images)
         self.helpful_scores = np.asarray(helpful_scores, dtype=np.float64)
@@ -81,8 +97,11 @@ class InfluentialImagesDisplay:
                 a.set_xticks([])
                 a.set_yticks([])
                 axes[r, c] = a
-        self.images_ = {"test": axes[0, 0].imshow(self.test_image, cmap=cmap),
-                        "helpful": [], "harmful": []}
+        self.images_ = {
+            "test": axes[0, 0].imshow(self.test_image, cmap=cmap),
+            "helpful": [],
+            "harmful": [],
+        }
         title = "test image"
         if self.test_label is not None:
             title += f"\nlabel {self.test_label}"
@@ -91,15 +110,35 @@ class InfluentialImagesDisplay:
             spine.set_linewidth(2)
         axes[1, 0].axis("off")
         what = "probability" if target == "proba" else target
-        axes[1, 0].text(0.5, 0.5, f"influence on the\ntest {what}:\n+ helps, - hurts",
-                        ha="center", va="center", fontsize="small",
-                        transform=axes[1, 0].transAxes)
-        for r, (kind, imgs, scores, labels, idx, color) in enumerate([
-            ("helpful", self.helpful_images, self.helpful_scores, self.helpful_labels,
-             self.helpful_indices, HELPFUL_COLOR),
-            ("harmful", self.harmful_images, self.harmful_scores, self.harmful_labels,
-             self.harmful_indices, HARMFUL_COLOR),
-        ]):
+        axes[1, 0].text(
+            0.5,
+            0.5,
+            f"influence on the\ntest {what}:\n+ helps, - hurts",
+            ha="center",
+            va="center",
+            fontsize="small",
+            transform=axes[1, 0].transAxes,
+        )
+        for r, (kind, imgs, scores, labels, idx, color) in enumerate(
+            [
+                (
+                    "helpful",
+                    self.helpful_images,
+                    self.helpful_scores,
+                    self.helpful_labels,
+                    self.helpful_indices,
+                    HELPFUL_COLOR,
+                ),
+                (
+                    "harmful",
+                    self.harmful_images,
+                    self.harmful_scores,
+                    self.harmful_labels,
+                    self.harmful_indices,
+                    HARMFUL_COLOR,
+                ),
+            ]
+        ):
             for c in range(k):
                 a = axes[r, c + 1]
                 if c >= len(imgs):
@@ -111,8 +150,11 @@ class InfluentialImagesDisplay:
                     parts.append(f"#{idx[c]}")
                 if labels is not None:
                     parts.append(f"label {labels[c]}")
-                a.set_title(" ".join(parts) + f"\n{format_score(scores[c])}",
-                            fontsize="small", color=color)
+                a.set_title(
+                    " ".join(parts) + f"\n{format_score(scores[c])}",
+                    fontsize="small",
+                    color=color,
+                )
                 for spine in a.spines.values():
                     spine.set_edgecolor(color)
                     spine.set_linewidth(2)
@@ -121,8 +163,19 @@ class InfluentialImagesDisplay:
         return self
 
     @classmethod
-    def from_explainer(cls, explainer, X_test, y_test, *, k=5, X=None, target="loss",
-                       image_shape=None, ax=None, cmap="gray_r"):
+    def from_explainer(
+        cls,
+        explainer,
+        X_test,
+        y_test,
+        *,
+        k=5,
+        X=None,
+        target="loss",
+        image_shape=None,
+        ax=None,
+        cmap="gray_r",
+    ):
         """Find the ``k`` most helpful and harmful training images for one test row.
 
         Parameters
@@ -151,8 +204,16 @@ class InfluentialImagesDisplay:
         shape = image_shape_of(Xs.shape[1], image_shape)
         hi, ha = top.helpful_indices[0], top.harmful_indices[0]
         labels = np.asarray(explainer.y_)
-        disp = cls(X_test[0].reshape(shape), Xs[hi].reshape((-1,) + shape),
-                   top.helpful_scores[0], Xs[ha].reshape((-1,) + shape),
-                   top.harmful_scores[0], helpful_labels=labels[hi], harmful_labels=labels[ha],
-                   helpful_indices=hi, harmful_indices=ha, test_label=y_test[0])
+        disp = cls(
+            X_test[0].reshape(shape),
+            Xs[hi].reshape((-1,) + shape),
+            top.helpful_scores[0],
+            Xs[ha].reshape((-1,) + shape),
+            top.harmful_scores[0],
+            helpful_labels=labels[hi],
+            harmful_labels=labels[ha],
+            helpful_indices=hi,
+            harmful_indices=ha,
+            test_label=y_test[0],
+        )
         return disp.plot(ax=ax, cmap=cmap, target=target)

@@ -1,4 +1,4 @@
-"""1-D regression with training rows coloured by their influence on a test point (Fig 3)."""
+"""1-D regression, training rows coloured by their influence on a test point (Fig 3)."""
 
 import numpy as np
 
@@ -46,8 +46,15 @@ class RegressionInfluenceDisplay:
         self.line_x = line_x
         self.line_y = line_y
 
-    def plot(self, ax=None, *, cmap=INFLUENCE_CMAP, linthresh=None, colorbar=True,
-             scatter_kwargs=None):
+    def plot(
+        self,
+        ax=None,
+        *,
+        cmap=INFLUENCE_CMAP,
+        linthresh=None,
+        colorbar=True,
+        scatter_kwargs=None,
+    ):
         """Draw the plot.
 
         Parameters
@@ -79,20 +86,46 @@ class RegressionInfluenceDisplay:
             norm = SymLogNorm(linthresh=linthresh, vmin=-vmax, vmax=vmax, base=10)
         self.line_ = None
         if self.line_x is not None and self.line_y is not None:
-            (self.line_,) = ax.plot(self.line_x, self.line_y, color="0.2", linewidth=1.5,
-                                    label="fitted line", zorder=1)
-        scatter_kwargs = {"s": 28, "edgecolors": "0.3", "linewidths": 0.4,
-                          **(scatter_kwargs or {})}
-        self.scatter_ = ax.scatter(self.x, self.y, c=self.influence, cmap=cmap, norm=norm,
-                                   zorder=2, **scatter_kwargs)
-        self.test_point_ = ax.scatter([self.x_test], [self.y_test], marker="*", s=300,
-                                      color="gold", edgecolors="black", linewidths=1.2,
-                                      zorder=4, label="test point")
+            (self.line_,) = ax.plot(
+                self.line_x,
+                self.line_y,
+                color="0.2",
+                linewidth=1.5,
+                label="fitted line",
+                zorder=1,
+            )
+        scatter_kwargs = {
+            "s": 28,
+            "edgecolors": "0.3",
+            "linewidths": 0.4,
+            **(scatter_kwargs or {}),
+        }
+        self.scatter_ = ax.scatter(
+            self.x,
+            self.y,
+            c=self.influence,
+            cmap=cmap,
+            norm=norm,
+            zorder=2,
+            **scatter_kwargs,
+        )
+        self.test_point_ = ax.scatter(
+            [self.x_test],
+            [self.y_test],
+            marker="*",
+            s=300,
+            color="gold",
+            edgecolors="black",
+            linewidths=1.2,
+            zorder=4,
+            label="test point",
+        )
         self.colorbar_ = None
         if colorbar:
             self.colorbar_ = ax.figure.colorbar(self.scatter_, ax=ax)
-            self.colorbar_.set_label("influence on the test point's loss\n"
-                                     "(blue helps, red hurts)")
+            self.colorbar_.set_label(
+                "influence on the test point's loss\n(blue helps, red hurts)"
+            )
         ax.legend(loc="best", framealpha=0.9)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
@@ -100,9 +133,21 @@ class RegressionInfluenceDisplay:
         return self
 
     @classmethod
-    def from_explainer(cls, explainer, X_test, y_test, *, X=None, feature=0,
-                       target="loss", ax=None, cmap=INFLUENCE_CMAP, linthresh=None,
-                       colorbar=True, scatter_kwargs=None):
+    def from_explainer(
+        cls,
+        explainer,
+        X_test,
+        y_test,
+        *,
+        X=None,
+        feature=0,
+        target="loss",
+        ax=None,
+        cmap=INFLUENCE_CMAP,
+        linthresh=None,
+        colorbar=True,
+        scatter_kwargs=None,
+    ):
         """Compute the training rows' influence on one test point and plot it.
 
         Parameters
@@ -132,12 +177,26 @@ class RegressionInfluenceDisplay:
         x = Xs[:, feature]
         line_x = line_y = None
         if Xs.shape[1] == 1:
-            line_x = np.linspace(min(x.min(), X_test[0, 0]), max(x.max(), X_test[0, 0]), 200)
+            line_x = np.linspace(
+                min(x.min(), X_test[0, 0]), max(x.max(), X_test[0, 0]), 200
+            )
             grid = line_x[:, None]
             if explainer.feature_map_ is not None:
                 grid = explainer.feature_map_.transform(grid)
             line_y = np.asarray(explainer.estimator_.predict(grid)).ravel()
-        disp = cls(x, explainer.y_, influence, X_test[0, feature], y_test[0],
-                   line_x=line_x, line_y=line_y)
-        return disp.plot(ax=ax, cmap=cmap, linthresh=linthresh, colorbar=colorbar,
-                         scatter_kwargs=scatter_kwargs)
+        disp = cls(
+            x,
+            explainer.y_,
+            influence,
+            X_test[0, feature],
+            y_test[0],
+            line_x=line_x,
+            line_y=line_y,
+        )
+        return disp.plot(
+            ax=ax,
+            cmap=cmap,
+            linthresh=linthresh,
+            colorbar=colorbar,
+            scatter_kwargs=scatter_kwargs,
+        )
