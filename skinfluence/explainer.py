@@ -1,10 +1,12 @@
 """InfluenceExplainer: the public face. No model-specific code lives here."""
 
 import numbers
+import os
 import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -13,8 +15,9 @@ from sklearn.utils.validation import check_is_fitted
 from ._validation import check_features, check_populations, check_sample_weight, split_pipeline
 from .exceptions import InfluenceWarning
 from .models import make_adapter
+from ._threads import blas_limit
 from .models._base import _augmented_dot
-from .solvers import HessianOperator, make_solver
+from .solvers import HessianOperator, HessianSolver, make_solver
 from .targets import make_target
 
 __all__ = ["InfluenceExplainer"]
@@ -32,6 +35,9 @@ REFIT_STATIONARITY_TOLERANCE = 1e-6
 
 #: Work on blocks of training rows no larger than this many float64 values.
 _CHUNK_ELEMENTS = 2**23
+
+#: ``max_memory=None``: this fraction of the machine's physical memory.
+DEFAULT_MEMORY_FRACTION = 0.5
 
 
 class InfluenceExplainer(BaseEstimator):
@@ -54,18 +60,36 @@ class InfluenceExplainer(BaseEstimator):
         (Koh & Liang). ``"newton"``: one Newton step with the removed rows'
         curvature taken out, ``(H - H_S)^{-1} g_S``, and Q evaluated exactly
         there: exact leave-out for squared loss, Pregibon's one-step for logistic.
-    solver : {"auto", "cholesky"}, default="auto"
-        How ``H^{-1}`` is applied. ``"cholesky"``: dense factorisation, exact.
+    solver : {"auto", "cholesky", "cg", "lissa"} or solver object, default="auto"
+        How ``H^{-1}`` is applied. ``"cholesky"``: dense factorisation of the
+        Hessian (built by BLAS-3 products), exact. ``"cg"``: matrix-free
+        Jacobi-preconditioned conjugate gradient on Hessian-vector products
+        (sparse or wide X; exact to its ``tol``). ``"lissa"``: the stochastic
+        estimator of Agarwal et al. (2017), approximate. ``"auto"``: cholesky
+        when the dense Hessian fits comfortably (``n_params <= 5000`` and
+        ``8 * n_params**2`` bytes within a quarter of ``max_memory``), cg
+        otherwise. To set a solver's options, pass the object, e.g.
+        ``solver=CGSolver(tol=1e-10, max_iter=500)`` or ``LissaSolver(recursion_depth=2000)``
+        (see :mod:`skinfluence.solvers`).
     damping : float, default=0.0
         Added to the Hessian's diagonal. Needed when it is singular (e.g.
         LinearRegression with collinear features); any damping > 0 makes the
         numbers differ from refitting.
     n_jobs : int, default=None
-        Blocks of training rows processed in parallel (joblib threads).
+        Blocks of training rows processed in parallel through joblib (threads
+        by default; any joblib backend, e.g. Dask with
+        ``joblib.parallel_config(backend="dask")``). Each worker's BLAS gets
+        ``cpu_count // n_jobs`` threads so they do not oversubscribe the cores.
     random_state : int, RandomState instance or None, default=None
         For stochastic solvers; the exact solvers do not use it.
     verbose : int, default=0
         Print progress over blocks of training rows when > 0.
+    max_memory : int or float, default=None
+        Memory budget in bytes for a result :meth:`influence` or
+        :meth:`params_influence` returns; larger requests are refused before any
+        work, naming the streaming alternatives. ``None``: half of this
+        machine's physical memory. Also bounds the dense Hessian ``solver="auto"``
+        accepts.
 
     Attributes
     ----------
@@ -92,15 +116,16 @@ class InfluenceExplainer(BaseEstimator):
     _parameter_constraints = {
         "estimator": [object],
         "method": [StrOptions({"first_order", "newton"})],
-        "solver": [StrOptions({"auto", "cholesky"})],
+        "solver": [StrOptions({"auto", "cholesky", "cg", "lissa"}), HessianSolver],
         "damping": [Interval(numbers.Real, 0, None, closed="left")],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "max_memory": [Interval(numbers.Real, 0, None, closed="neither"), None],
     }
 
     def __init__(self, estimator, method="first_order", solver="auto", damping=0.0,
-                 n_jobs=None, random_state=None, verbose=0):
+                 n_jobs=None, random_state=None, verbose=0, max_memory=None):
         self.estimator = estimator
         self.method = method
         self.solver = solver
@@ -108,6 +133,7 @@ class InfluenceExplainer(BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.max_memory = max_memory
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, sample_weight=None):
@@ -133,6 +159,8 @@ class InfluenceExplainer(BaseEstimator):
             self.estimator, X, y, None if sample_weight is None else sw
         )
         self.X_ = check_features(self.estimator_, self.feature_map_, X)
+        if sparse.issparse(self.X_) and self.X_.format != "csr":
+            self.X_ = self.X_.tocsr()  # blocks of rows are sliced from it
         self.adapter_ = make_adapter(self.estimator_, y, sw)
         self.Y_ = self.adapter_.encode_target(y)
         self.y_ = np.asarray(y).copy()
@@ -142,7 +170,12 @@ class InfluenceExplainer(BaseEstimator):
         self.operator_ = HessianOperator(
             self.adapter_, self.X_, self.Y_, self.weights_, damping=self.damping
         )
-        self.solver_ = make_solver(self.solver, self.operator_)
+        a = self.adapter_
+        with blas_limit(_nnz(self.X_) * a.n_params * a.n_outputs):
+            self.solver_ = make_solver(
+                self.solver, self.operator_, random_state=self.random_state,
+                max_memory=self._memory_budget(),
+            )
         self.gradient_norm_, self.relative_gradient_norm_ = self._stationarity(
             self.adapter_, self.X_, self.Y_, self.weights_
         )
@@ -190,13 +223,48 @@ class InfluenceExplainer(BaseEstimator):
         size = max(1, min(self.n_train_, _CHUNK_ELEMENTS // max(1, n_columns)))
         return [np.arange(s, min(s + size, self.n_train_)) for s in range(0, self.n_train_, size)]
 
-    def _map_chunks(self, func, n_columns):
+    def _memory_budget(self):
+        if self.max_memory is not None:
+            return float(self.max_memory)
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):  # not POSIX: 8 GB assumed
+            total = 8 * 2**30
+        return DEFAULT_MEMORY_FRACTION * total
+
+    def _check_output_size(self, shape, method, alternatives):
+        need = 8.0 * np.prod(shape, dtype=np.float64)
+        budget = self._memory_budget()
+        if need > budget:
+            raise MemoryError(
+                f"{method} would return a {shape[0]} x {shape[1]} float64 array "
+                f"({need / 2**30:.2f} GiB), above the memory budget max_memory="
+                f"{budget / 2**30:.2f} GiB. {alternatives} Or raise max_memory "
+                "(InfluenceExplainer(..., max_memory=<bytes>)), or pass fewer test rows "
+                "at a time."
+            )
+
+    def _map_chunks(self, func, n_columns, collect=True):
+        """Run ``func(rows)`` on every block of training rows through joblib.
+
+        ``collect=False`` returns a generator of results in order, so the caller
+        can store each block as it arrives (peak: the output plus the blocks in
+        flight). BLAS threads are shared out between workers.
+        """
         chunks = self._chunks(n_columns)
+        n_workers = _n_workers(self.n_jobs, len(chunks))
         if self.verbose:
-            print(f"[InfluenceExplainer] {len(chunks)} block(s) of training rows")
-        return Parallel(n_jobs=self.n_jobs, prefer="threads", verbose=self.verbose)(
-            delayed(func)(rows) for rows in chunks
-        ), chunks
+            print(f"[InfluenceExplainer] {len(chunks)} block(s) of training rows, "
+                  f"{n_workers} worker(s)")
+
+        def run():
+            with blas_limit(_nnz(self.X_) * n_columns, n_workers):
+                yield from Parallel(
+                    n_jobs=self.n_jobs, prefer="threads", verbose=self.verbose,
+                    return_as="generator",
+                )(delayed(func)(rows) for rows in chunks)
+
+        return (list(run()) if collect else run()), chunks
 
     # ------------------------------------------------------ the core maths
     def _weighted_residuals(self, rows):
@@ -249,9 +317,27 @@ class InfluenceExplainer(BaseEstimator):
         if self.method == "first_order" and test_side is not None:
             # -(H^{-1} grad Q_t) . g_j, with g_j = c_j r_j (x) [x_j, 1]: one product
             dZ, c = self._weighted_residuals(rows)
-            proj = _augmented_dot(self.X_[rows], test_side, a.fit_intercept)
-            proj = proj.reshape(len(rows), a.n_outputs, Xt.shape[0])
-            return -np.einsum("jkt,jk->tj", proj, c[:, None] * dZ)
+            # fold -c_j r_jk into the rows: one GEMM per output, (n_test, rows) each,
+            # summed in a fixed order (so any blocking gives the same bits)
+            W = -(c[:, None] * dZ)
+            S = test_side.reshape(a.n_outputs, Xt.shape[0], a.n_dof)
+            Xr = self.X_[rows]
+            out = None
+            for k in range(a.n_outputs):
+                w = W[:, k]
+                if sparse.issparse(Xr):
+                    Xw = sparse.diags_array(w) @ Xr
+                    if a.fit_intercept:
+                        Xw = sparse.hstack([Xw, w[:, None]], format="csr")
+                    term = np.asarray(Xw @ S[k].T).T
+                else:
+                    Xw = np.empty((len(w), a.n_dof))
+                    np.multiply(Xr, w[:, None], out=Xw[:, : Xr.shape[1]])
+                    if a.fit_intercept:
+                        Xw[:, -1] = w
+                    term = S[k] @ Xw.T
+                out = term if out is None else out.__iadd__(term)
+            return out
         dz = self._test_shift(Xt, self._param_shifts(rows))
         if self.method == "first_order":
             return -np.einsum("tjk,tk->tj", dz, tgt.gradient(Zt, Yt))
@@ -280,12 +366,27 @@ class InfluenceExplainer(BaseEstimator):
         ndarray of shape (n_test, n_train)
         """
         Xt, Yt, tgt = self._test_inputs(X_test, y_test, target)
-        S = self._test_side_solves(Xt, Yt, tgt)
-        blocks, _ = self._map_chunks(
-            lambda rows: self._influence_block(Xt, Yt, tgt, rows, S),
-            self._row_cost(Xt.shape[0]),
+        self._check_output_size(
+            (Xt.shape[0], self.n_train_), "influence()",
+            "top_influences(X_test, y_test, k) streams the k most helpful and harmful "
+            "rows per test row in bounded memory, and population_influence(X_test, "
+            "y_test, populations) sums over groups of rows without the full matrix.",
         )
-        return np.hstack(blocks)
+        with blas_limit(self._work(Xt.shape[0])):
+            S = self._test_side_solves(Xt, Yt, tgt)
+        out = np.empty((Xt.shape[0], self.n_train_))
+        blocks, chunks = self._map_chunks(
+            lambda rows: self._influence_block(Xt, Yt, tgt, rows, S),
+            self._row_cost(Xt.shape[0]), collect=False,
+        )
+        for block, rows in zip(blocks, chunks):  # blocks first: exhausts the generator
+            out[:, rows[0]:rows[-1] + 1] = block
+        return out
+
+    def _work(self, n_test):
+        """Flops of the largest products of one call, for :func:`blas_limit`."""
+        a = self.adapter_
+        return _nnz(self.X_) * a.n_outputs * (n_test + a.n_params)
 
     def top_influences(self, X_test, y_test, k=10, target="loss"):
         """The ``k`` most helpful and most harmful training rows per test row.
@@ -302,16 +403,23 @@ class InfluenceExplainer(BaseEstimator):
         if not isinstance(k, numbers.Integral) or not 1 <= k <= self.n_train_:
             raise ValueError(f"k must be an integer in [1, n_train={self.n_train_}], got {k!r}.")
         Xt, Yt, tgt = self._test_inputs(X_test, y_test, target)
-        S = self._test_side_solves(Xt, Yt, tgt)
+        with blas_limit(self._work(Xt.shape[0])):
+            S = self._test_side_solves(Xt, Yt, tgt)
         n_test = Xt.shape[0]
+
+        def block_extremes(rows):  # each worker reduces its block to 2k candidates
+            block = self._influence_block(Xt, Yt, tgt, rows, S)
+            return _block_extremes(block, rows, k)
+
         best_idx = np.empty((n_test, 0), dtype=np.intp)
         best_val = np.empty((n_test, 0))
         worst_idx, worst_val = best_idx, best_val
-        for rows in self._chunks(self._row_cost(n_test)):
-            block = self._influence_block(Xt, Yt, tgt, rows, S)
-            idx = np.broadcast_to(rows, block.shape)
-            best_idx, best_val = _keep_top(np.hstack([best_idx, idx]), np.hstack([best_val, block]), k)
-            worst_idx, neg = _keep_top(np.hstack([worst_idx, idx]), np.hstack([-worst_val, -block]), k)
+        results, _ = self._map_chunks(block_extremes, self._row_cost(n_test), collect=False)
+        for (hi_idx, hi_val), (lo_idx, lo_val) in results:
+            best_idx, best_val = _keep_top(np.hstack([best_idx, hi_idx]),
+                                           np.hstack([best_val, hi_val]), k)
+            worst_idx, neg = _keep_top(np.hstack([worst_idx, lo_idx]),
+                                       np.hstack([-worst_val, -lo_val]), k)
             worst_val = -neg
         return Bunch(helpful_indices=best_idx, helpful_scores=best_val,
                      harmful_indices=worst_idx, harmful_scores=worst_val)
@@ -344,11 +452,19 @@ class InfluenceExplainer(BaseEstimator):
         Parameter layout: ``coef_`` raveled, then ``intercept_`` (when fitted).
         """
         check_is_fitted(self, "solver_")
-        blocks, _ = self._map_chunks(
-            lambda rows: -self.adapter_.to_public(self._param_shifts(rows)),
-            self._row_cost(0),
+        self._check_output_size(
+            (self.n_train_, self.adapter_.n_params), "params_influence()",
+            "population_influence(X_test, y_test, populations) and self_influence() "
+            "need no per-row parameter vectors.",
         )
-        return np.vstack(blocks)
+        out = np.empty((self.n_train_, self.adapter_.n_params))
+        blocks, chunks = self._map_chunks(
+            lambda rows: -self.adapter_.to_public(self._param_shifts(rows)),
+            self._row_cost(0), collect=False,
+        )
+        for block, rows in zip(blocks, chunks):  # blocks first: exhausts the generator
+            out[rows[0]:rows[-1] + 1] = block
+        return out
 
     def population_influence(self, X_test, y_test, populations, target="loss"):
         """Influence of removing whole populations of training rows.
@@ -376,7 +492,10 @@ class InfluenceExplainer(BaseEstimator):
                 shifts[s] = self.solver_.solve(g)
             else:
                 op = self.operator_.without_rows(idx)
-                shifts[s] = make_solver(self.solver, op).solve(g)
+                shifts[s] = make_solver(
+                    self.solver, op, random_state=self.random_state,
+                    max_memory=self._memory_budget(),
+                ).solve(g)
         Zt = a.decision(Xt)
         dz = self._test_shift(Xt, shifts)
         if self.method == "first_order":
@@ -453,6 +572,30 @@ class InfluenceExplainer(BaseEstimator):
 
 def _num_rows(a):
     return a.shape[0] if hasattr(a, "shape") else len(a)
+
+
+def _nnz(X):
+    return X.nnz if sparse.issparse(X) else X.shape[0] * X.shape[1]
+
+
+def _n_workers(n_jobs, n_tasks):
+    """Workers joblib will use (for sharing BLAS threads), at most one per task."""
+    from joblib import effective_n_jobs
+
+    return max(1, min(n_tasks, effective_n_jobs(n_jobs)))
+
+
+def _block_extremes(block, rows, k):
+    """Per test row, the k largest and k smallest of ``block`` with their row indices."""
+    r = block.shape[1]
+    idx_of = np.asarray(rows)
+    if r <= 2 * k:
+        part_hi = part_lo = np.broadcast_to(np.arange(r), block.shape)
+    else:
+        part = np.argpartition(block, (k - 1, r - k), axis=1)
+        part_lo, part_hi = part[:, :k], part[:, r - k:]
+    return ((idx_of[part_hi], np.take_along_axis(block, part_hi, 1)),
+            (idx_of[part_lo], np.take_along_axis(block, part_lo, 1)))
 
 
 def _dense_augmented(X, fit_intercept):

@@ -193,22 +193,57 @@ class LinearModelAdapter:
         H[np.diag_indices_from(H)] += self.penalty_diagonal()
         return H
 
-    def hessian_vector_product(self, X, Y, weights, V):
-        """``H @ V`` for ``V`` of shape (n_params, m), two passes over X."""
-        K, d = self.n_outputs, self.n_dof
-        m = V.shape[1]
+    def weighted_curvature(self, X, Y, weights):
+        """``c_i D_i`` for every row: (n, K) if :attr:`curvature_is_diagonal`, else (n, K, K).
+
+        Computed once by :class:`~skinfluence.solvers.HessianOperator` and passed to
+        :meth:`hessian_vector_product` and :meth:`hessian_diagonal`.
+        """
         D = self.curvature(self.decision(X), Y)
-        # Z-space directions: dZ[i, k, j] = J_i V_j, shape (n, K, m)
-        Vr = V.reshape(K, d, m)
-        dZ = np.stack([_augmented_dot(X, Vr[k].T, self.fit_intercept) for k in range(K)], 1)
-        if self.curvature_is_diagonal:
-            dZ *= D[:, :, None]
+        return D * (weights[:, None] if D.ndim == 2 else weights[:, None, None])
+
+    def hessian_diagonal(self, X, Y, weights, curvature=None):
+        """Diagonal of the Hessian of the whole objective, raveled (n_params,).
+
+        Structural, one pass over X: ``sum_i c_i D_i,kk x_ij^2`` plus the penalty
+        (``sum_i c_i D_i,kk`` for an intercept). Sparse X stays sparse.
+        """
+        cD = self.weighted_curvature(X, Y, weights) if curvature is None else curvature
+        dkk = cD if cD.ndim == 2 else np.einsum("ikk->ik", cD)
+        if sparse.issparse(X):
+            diag = _augmented_tdot(X.multiply(X), dkk, self.fit_intercept)  # (n_dof, K)
+        else:  # blocks of rows: no n x p temporary
+            step = max(1, 2**22 // max(1, X.shape[1]))
+            diag = sum(
+                _augmented_tdot(np.square(X[s:s + step]), dkk[s:s + step], self.fit_intercept)
+                for s in range(0, X.shape[0], step)
+            )
+        return diag.T.ravel() + self.penalty_diagonal()
+
+    def hessian_vector_product(self, X, Y, weights, V, curvature=None, penalty=True):
+        """``H @ V`` for ``V`` of shape (n_params, m): two passes over X for all outputs.
+
+        ``curvature``: :meth:`weighted_curvature`, when already computed;
+        ``penalty=False``: the data part only (``sum_i c_i J_i^T D_i J_i V``).
+        """
+        K, d = self.n_outputs, self.n_dof
+        n, m = X.shape[0], V.shape[1]
+        cD = self.weighted_curvature(X, Y, weights) if curvature is None else curvature
+        # Z-space directions dZ[i, k, j] = J_i V_j, all outputs in one product
+        W = np.ascontiguousarray(V.reshape(K, d, m).transpose(1, 0, 2)).reshape(d, K * m)
+        if self.fit_intercept:
+            dZ = np.asarray(X @ W[:-1])
+            dZ += W[-1]
         else:
-            dZ = np.einsum("ikl,ilj->ikj", D, dZ)
-        dZ *= weights[:, None, None]
-        out = np.stack([_augmented_tdot(X, dZ[:, k, :], self.fit_intercept) for k in range(K)])
-        out = out.reshape(K * d, m)
-        return out + self.penalty_diagonal()[:, None] * V
+            dZ = np.asarray(X @ W)
+        dZ = dZ.reshape(n, K, m)
+        if cD.ndim == 2:
+            dZ *= cD[:, :, None]
+        else:
+            dZ = np.matmul(cD, dZ)
+        out = _augmented_tdot(X, dZ.reshape(n, K * m), self.fit_intercept)  # (d, K*m)
+        out = out.reshape(d, K, m).transpose(1, 0, 2).reshape(K * d, m)
+        return out + self.penalty_diagonal()[:, None] * V if penalty else out
 
     def null_space(self):
         """Orthonormal basis (n_params, m) of directions the objective ignores.

@@ -5,6 +5,10 @@ import numpy as np
 __all__ = ["HessianOperator", "HessianSolver"]
 
 
+#: ``matvec`` works on blocks of training rows of at most this many Z-space values.
+MATVEC_BLOCK_ELEMENTS = 2**21
+
+
 class HessianOperator:
     """The Hessian of a fitted model's objective on its training data.
 
@@ -20,6 +24,7 @@ class HessianOperator:
         self.null_space = adapter.null_space()
         self.n_params = adapter.n_params
         self._dense = hessian
+        self._curvature = None
 
     def dense(self):
         """``H + damping I`` as a dense float64 array (cached)."""
@@ -46,10 +51,64 @@ class HessianOperator:
             self.adapter, self.X, self.Y, weights, self.damping, hessian=hessian
         )
 
+    @property
+    def curvature(self):
+        """``c_i D_i`` of every row, computed once (see ``adapter.weighted_curvature``)."""
+        if getattr(self, "_curvature", None) is None:
+            self._curvature = self.adapter.weighted_curvature(self.X, self.Y, self.weights)
+        return self._curvature
+
+    def diagonal(self):
+        """Diagonal of ``H + damping I`` (n_params,), structural: one pass over X."""
+        if self._dense is not None:
+            return np.diag(self._dense) + self.damping
+        return self.adapter.hessian_diagonal(
+            self.X, self.Y, self.weights, curvature=self.curvature
+        ) + self.damping
+
     def matvec(self, V):
+        """``(H + damping I) V`` for V (n_params, m), matrix-free: two passes over X.
+
+        Over blocks of training rows, so the intermediate ``(rows, K, m)`` array
+        stays within :data:`MATVEC_BLOCK_ELEMENTS` whatever ``m``.
+        """
         V = np.asarray(V, dtype=np.float64).reshape(self.n_params, -1)
-        out = self.adapter.hessian_vector_product(self.X, self.Y, self.weights, V)
-        return out + self.damping * V
+        a, n = self.adapter, self.X.shape[0]
+        step = max(1, MATVEC_BLOCK_ELEMENTS // (a.n_outputs * V.shape[1]))
+        out = (a.penalty_diagonal() + self.damping)[:, None] * V
+        for s in range(0, n, step):
+            rows = slice(s, min(n, s + step))
+            out += a.hessian_vector_product(
+                self.X[rows], None, None, V, curvature=self.curvature[rows], penalty=False
+            )
+        return out
+
+    def sample_matvec(self, V, rows):
+        """Unbiased estimate of ``(H + damping I) V`` from the training rows ``rows``.
+
+        The data part over ``rows`` is scaled by ``n / len(rows)``; the penalty
+        and damping are exact. Used by the stochastic solver.
+        """
+        V = np.asarray(V, dtype=np.float64).reshape(self.n_params, -1)
+        a = self.adapter
+        data = a.hessian_vector_product(
+            self.X[rows], None, None, V, curvature=self.curvature[rows], penalty=False
+        )
+        out = data * (self.X.shape[0] / len(rows))
+        return out + (a.penalty_diagonal()[:, None] + self.damping) * V
+
+    def matvec_flops(self, m=1):
+        """Flops of one ``matvec`` on ``m`` vectors (two passes over X, K outputs)."""
+        X = self.X
+        nnz = X.nnz if hasattr(X, "nnz") else X.shape[0] * X.shape[1]
+        return 4.0 * (nnz + X.shape[0]) * self.adapter.n_outputs * m
+
+    def project(self, B):
+        """Remove the null-space component of B (n_params, m); B itself if none."""
+        N = self.null_space
+        if N is None:
+            return B
+        return B - N @ (N.T @ B)
 
 
 class HessianSolver:

@@ -1,0 +1,118 @@
+"""LiSSA: the stochastic inverse-Hessian estimator of Agarwal, Bullins & Hazan (2017)."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from .._threads import blas_limit
+from ._base import HessianSolver
+
+__all__ = ["LissaSolver"]
+
+
+class LissaSolver(HessianSolver):
+    r"""Approximate ``H^{-1} B`` by a stochastic truncated Neumann series.
+
+    **Approximate**: results are random and biased by truncation; use
+    ``"cholesky"`` or ``"cg"`` when exact numbers matter. It is provided because
+    the paper and Koh & Liang use it for models where only stochastic
+    Hessian-vector products are affordable.
+
+    The recursion (Agarwal et al. 2017, Koh & Liang 2017), on the
+    Jacobi-equilibrated Hessian ``A = S (H + damping I) S``, ``S = diag(H)^{-1/2}``
+    (the scaling the cholesky solver also uses, so ``scale`` does not depend on
+    the features' units)::
+
+        v_0 = S b,   v_t = S b + (I - A_t / scale) v_{t-1},   x = S v_T / scale
+
+    where ``A_t`` is the Hessian-vector product estimated from ``batch_size``
+    training rows drawn at random (unbiased: the rows' curvature is scaled by
+    ``n / batch_size``; the penalty is exact). ``x`` is averaged over
+    ``n_repeats`` independent recursions. With ``batch_size = n_train`` this is
+    the deterministic Neumann series and converges to the exact solution as
+    ``(1 - lambda_min(A) / scale)^T``.
+
+    Parameters
+    ----------
+    scale : float, default=None
+        Must exceed the largest eigenvalue of ``A`` for the series to converge;
+        ``None``: 1.5 times a power-iteration estimate of it.
+    damping : float, default=0.0
+        Added to the Hessian's diagonal (after equilibration) on top of the
+        explainer's ``damping``; changes the answer.
+    recursion_depth : int, default=500
+    n_repeats : int, default=1
+    batch_size : int, default=None
+        Rows per stochastic Hessian-vector product; ``None``: ``min(n_train, 2000)``.
+    random_state : int, RandomState instance or None, default=None
+        ``None`` takes the explainer's ``random_state``.
+    """
+
+    def __init__(self, scale=None, damping=0.0, recursion_depth=500, n_repeats=1,
+                 batch_size=None, random_state=None):
+        self.scale = scale
+        self.damping = damping
+        self.recursion_depth = recursion_depth
+        self.n_repeats = n_repeats
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    def fit(self, operator):
+        for name in ("recursion_depth", "n_repeats"):
+            v = getattr(self, name)
+            if not (isinstance(v, numbers.Integral) and v >= 1):
+                raise ValueError(f"{name} must be a positive integer, got {v!r}.")
+        if not (isinstance(self.damping, numbers.Real) and self.damping >= 0):
+            raise ValueError(f"damping must be >= 0, got {self.damping!r}.")
+        self.operator_ = operator
+        self.n_params = operator.n_params
+        self.n_rows_ = operator.X.shape[0]
+        self.batch_size_ = min(self.n_rows_, self.batch_size or 2000)
+        diag = operator.diagonal()
+        self.s_ = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
+        self._rng = check_random_state(self.random_state)
+        if self.scale is None:
+            with blas_limit(operator.matvec_flops()):
+                self.scale_ = 1.5 * self._largest_eigenvalue()
+        else:
+            if not (isinstance(self.scale, numbers.Real) and self.scale > 0):
+                raise ValueError(f"scale must be > 0, got {self.scale!r}.")
+            self.scale_ = float(self.scale)
+        return self
+
+    def _apply(self, V, rows=None):
+        """``A V`` on the equilibrated Hessian; sampled over ``rows`` when given."""
+        op, s = self.operator_, self.s_[:, None]
+        HV = op.matvec(s * V) if rows is None else op.sample_matvec(s * V, rows)
+        return op.project(s * HV) + self.damping * V
+
+    def _largest_eigenvalue(self, n_iter=30):
+        v = self.operator_.project(self._rng.standard_normal((self.n_params, 1)))
+        lam = 1.0
+        for _ in range(n_iter):
+            v /= np.linalg.norm(v)
+            w = self._apply(v)
+            lam = float(v[:, 0] @ w[:, 0])
+            v = w
+        return lam
+
+    def solve(self, B):
+        B = np.asarray(B, dtype=np.float64)
+        flops = self.operator_.matvec_flops(B.size // self.n_params)
+        with blas_limit(flops * self.batch_size_ / self.n_rows_):
+            return self._solve(B)
+
+    def _solve(self, B):
+        B2 = self.operator_.project(B.reshape(self.n_params, -1))
+        rhs = self.s_[:, None] * B2
+        total = np.zeros_like(rhs)
+        for _ in range(self.n_repeats):
+            v = rhs.copy()
+            for _ in range(self.recursion_depth):
+                rows = self._rng.choice(self.n_rows_, self.batch_size_, replace=False) \
+                    if self.batch_size_ < self.n_rows_ else None
+                v = rhs + v - self._apply(v, rows) / self.scale_
+            total += v
+        X = self.s_[:, None] * total / (self.n_repeats * self.scale_)
+        return X[:, 0] if B.ndim == 1 else X

@@ -1,0 +1,202 @@
+"""Every solver agrees with the exact Cholesky solver, on every adapter.
+
+Tolerances: cg at its default tol=1e-8 (relative residual in the Jacobi norm)
+must match cholesky to 1e-6 of the largest |influence| (its error is at most
+kappa * tol, kappa the preconditioned condition number, ~1e2 here); lissa is
+approximate and must reach Pearson >= 0.99.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeClassifier
+
+from skinfluence import InfluenceExplainer, InfluenceWarning
+from skinfluence.solvers import (
+    AUTO_CHOLESKY_MAX_PARAMS,
+    CGSolver,
+    CholeskySolver,
+    LissaSolver,
+    resolve_solver,
+)
+
+TIGHT = dict(solver="newton-cholesky", tol=1e-12, max_iter=1000)
+
+
+def _case(name, breast_cancer, digits, digits_pca, diabetes, iris):
+    """(estimator, X, y, X_test, y_test) for one adapter / null-space situation."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name == "binary":
+            X, y, Xt, yt = breast_cancer
+            est = LogisticRegression(**TIGHT)
+        elif name == "binary_no_intercept":
+            X, y, Xt, yt = breast_cancer
+            est = LogisticRegression(fit_intercept=False, **TIGHT)
+        elif name == "multinomial":  # null space: the intercepts
+            X, y, Xt, yt = digits
+            est = LogisticRegression(**TIGHT)
+        elif name == "multinomial_unpenalised":  # null space: every column
+            # noisy classes, so the unpenalised optimum is well conditioned (CG's
+            # iteration count grows as sqrt(kappa); near-separable data defeat it)
+            X, y = make_classification(n_samples=320, n_features=5, n_informative=3, n_redundant=0,
+                                       n_classes=3, n_clusters_per_class=1, flip_y=0.3,
+                                       random_state=0)
+            X, y, Xt, yt = X[:300], y[:300], X[300:], y[300:]
+            est = LogisticRegression(C=np.inf, **TIGHT)
+        elif name == "multinomial_no_intercept":
+            X, y, Xt, yt = digits
+            est = LogisticRegression(fit_intercept=False, **TIGHT)
+        elif name == "ridge":
+            X, y, Xt, yt = diabetes
+            est = Ridge(alpha=0.5)
+        elif name == "ridge_multioutput":
+            X, y, Xt, yt = diabetes
+            y, yt = np.c_[y, -2 * y + X[:, 0]], np.c_[yt, -2 * yt + Xt[:, 0]]
+            est = Ridge(alpha=[0.5, 2.0])
+        elif name == "linear_regression":
+            X, y, Xt, yt = diabetes
+            est = LinearRegression()
+        elif name == "ridge_classifier":
+            X, y, Xt, yt = iris
+            est = RidgeClassifier(alpha=1.0)
+        if name in ("multinomial", "multinomial_no_intercept"):  # cg's cost grows as n_rows * K^2 per solve
+            X, y = X[:400], y[:400]
+        est.fit(X, y)
+    return est, X, y, Xt, yt
+
+
+CASES = ["binary", "binary_no_intercept", "multinomial", "multinomial_unpenalised",
+         "multinomial_no_intercept", "ridge", "ridge_multioutput", "linear_regression",
+         "ridge_classifier"]
+
+
+@pytest.fixture(params=CASES)
+def case(request, breast_cancer, digits, digits_pca, diabetes, iris):
+    return _case(request.param, breast_cancer, digits, digits_pca, diabetes, iris)
+
+
+def _explainer(est, X, y, **kw):
+    """Fit an explainer; tiny-gradient unpenalised fits may trip the stationarity
+    warning (relative to near-zero row gradients), irrelevant to solver agreement."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*not at an optimum", InfluenceWarning)
+        return InfluenceExplainer(est, **kw).fit(X, y)
+
+
+def _close(a, b, rel):
+    np.testing.assert_allclose(a, b, rtol=0, atol=rel * np.abs(b).max())
+
+
+def test_cg_matches_cholesky(case):
+    est, X, y, Xt, yt = case
+    ref = _explainer(est, X, y, solver="cholesky")
+    cg = _explainer(est, X, y, solver="cg")
+    assert isinstance(cg.solver_, CGSolver)
+    _close(cg.influence(Xt, yt), ref.influence(Xt, yt), 1e-6)
+    _close(cg.self_influence(), ref.self_influence(), 1e-6)
+    _close(cg.params_influence()[::37], ref.params_influence()[::37], 1e-6)
+    pops = [np.arange(0, len(X), 5), [1, 2, 3]]
+    _close(cg.population_influence(Xt, yt, pops), ref.population_influence(Xt, yt, pops), 1e-6)
+
+
+def test_cg_newton_matches_cholesky(case):
+    est, X, y, Xt, yt = case
+    rows = np.arange(0, len(X), 11)
+    ref = _explainer(est, X, y, solver="cholesky", method="newton")
+    cg = _explainer(est, X, y, solver="cg", method="newton")
+    _close(cg.influence(Xt[:5], yt[:5]), ref.influence(Xt[:5], yt[:5]), 1e-6)
+    _close(cg.population_influence(Xt, yt, [rows]), ref.population_influence(Xt, yt, [rows]),
+           1e-6)
+
+
+def test_cg_solution_stays_off_the_null_space(breast_cancer, digits, digits_pca, diabetes,
+                                             iris):
+    est, X, y, Xt, yt = _case("multinomial_unpenalised", breast_cancer, digits, digits_pca,
+                              diabetes, iris)
+    ex = _explainer(est, X, y, solver="cg")
+    N = ex.operator_.null_space
+    assert N.shape[1] == X.shape[1] + 1
+    rng = np.random.RandomState(0)
+    B = ex.operator_.project(rng.standard_normal((ex.adapter_.n_params, 3)))
+    sol = ex.solver_.solve(B)
+    assert np.abs(N.T @ sol).max() < 1e-12 * np.abs(sol).max()
+    ref = _explainer(est, X, y, solver="cholesky").solver_.solve(B)
+    _close(sol, ref, 1e-7)
+
+
+@pytest.mark.parametrize("name", ["binary", "multinomial", "ridge"])
+def test_lissa_is_close_to_cholesky(name, breast_cancer, digits, digits_pca, diabetes, iris):
+    est, X, y, Xt, yt = _case(name, breast_cancer, digits, digits_pca, diabetes, iris)
+    ref = _explainer(est, X, y, solver="cholesky").influence(Xt, yt)
+    solver = LissaSolver(recursion_depth=2000) if name == "multinomial" else "lissa"
+    ex = InfluenceExplainer(est, solver=solver, random_state=0).fit(X, y)
+    got = ex.influence(Xt, yt)
+    r = np.corrcoef(got.ravel(), ref.ravel())[0, 1]
+    assert r >= 0.99, f"lissa vs cholesky: Pearson {r:.4f}"
+    again = InfluenceExplainer(est, solver=solver, random_state=0).fit(X, y).influence(Xt, yt)
+    np.testing.assert_array_equal(got, again)  # random_state makes it reproducible
+
+
+def test_lissa_full_batch_is_the_neumann_series(breast_cancer):
+    X, y, Xt, yt = breast_cancer
+    est = LogisticRegression(**TIGHT).fit(X, y)
+    ref = InfluenceExplainer(est).fit(X, y).influence(Xt, yt)
+    solver = LissaSolver(batch_size=len(X), recursion_depth=3000)
+    got = InfluenceExplainer(est, solver=solver).fit(X, y).influence(Xt, yt)
+    _close(got, ref, 1e-4)
+
+
+def test_solver_objects_carry_options_and_stay_unfitted(breast_cancer):
+    X, y, Xt, yt = breast_cancer
+    est = LogisticRegression(**TIGHT).fit(X, y)
+    solver = CGSolver(tol=1e-3, max_iter=2)
+    with pytest.warns(InfluenceWarning, match=r"did not converge in 2 iterations.*residual"):
+        ex = InfluenceExplainer(est, solver=solver).fit(X, y)
+        ex.influence(Xt, yt)
+    assert not hasattr(solver, "operator_") and ex.solver_ is not solver
+    assert ex.solver_.residual_ > 1e-3
+    with pytest.raises(ValueError, match="tol"):
+        InfluenceExplainer(est, solver=CGSolver(tol=0)).fit(X, y)
+    with pytest.raises(ValueError, match="recursion_depth"):
+        InfluenceExplainer(est, solver=LissaSolver(recursion_depth=0)).fit(X, y)
+    with pytest.raises(ValueError, match="solver"):
+        InfluenceExplainer(est, solver="qr").fit(X, y)
+
+
+def test_cg_with_damping_matches_cholesky_with_damping(diabetes):
+    X, y, Xt, yt = diabetes
+    Xc, Xct = np.c_[X, X[:, 0] + X[:, 1]], np.c_[Xt, Xt[:, 0] + Xt[:, 1]]  # collinear
+    est = LinearRegression().fit(Xc, y)
+    ok = _explainer(est, Xc, y, solver="cg", damping=1e-3)
+    ref = _explainer(est, Xc, y, solver="cholesky", damping=1e-3)
+    _close(ok.influence(Xct, yt), ref.influence(Xct, yt), 1e-5)
+
+
+def test_auto_rule():
+    assert resolve_solver("auto", 100) == "cholesky"
+    assert resolve_solver("auto", AUTO_CHOLESKY_MAX_PARAMS) == "cholesky"
+    assert resolve_solver("auto", AUTO_CHOLESKY_MAX_PARAMS + 1) == "cg"
+    assert resolve_solver("auto", 1000, max_memory=8e6 * 4 - 1) == "cg"  # H is 8 MB
+    assert resolve_solver("auto", 1000, max_memory=8e6 * 4) == "cholesky"
+    assert resolve_solver("lissa", 10**6) == "lissa"
+
+
+def test_auto_picks_cg_when_the_hessian_does_not_fit_the_budget(breast_cancer):
+    X, y, Xt, yt = breast_cancer
+    est = LogisticRegression(**TIGHT).fit(X, y)
+    assert isinstance(InfluenceExplainer(est).fit(X, y).solver_, CholeskySolver)
+    small = InfluenceExplainer(est, max_memory=1e4).fit(X, y)
+    assert isinstance(small.solver_, CGSolver)
+
+
+def test_hessian_diagonal_is_structural_and_exact(case):
+    est, X, y, Xt, yt = case
+    ex = _explainer(est, X, y, solver="cg")
+    op = ex.operator_
+    H = op.adapter.hessian(op.X, op.Y, op.weights)
+    np.testing.assert_allclose(op.diagonal(), np.diag(H), rtol=1e-12, atol=1e-12)
+    V = np.random.RandomState(0).standard_normal((op.n_params, 3))
+    np.testing.assert_allclose(op.matvec(V), H @ V, rtol=1e-10, atol=1e-10 * np.abs(H @ V).max())
