@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.linear_model import Ridge
 
-from skinfluence import InfluenceExplainer
+from skinfluence import InfluenceExplainer, InfluenceOutlierRemover
 from skinfluence.plotting import (
     RegressionInfluenceDisplay,
     SelfInfluenceHistogramDisplay,
@@ -53,14 +53,12 @@ fig.tight_layout()
 # A row's influence on its own loss (``self_influence``, always >= 0) is how
 # much its own error would grow if it were left out. Outliers stand far to
 # the right of the bulk, here on a log scale. The paper read a threshold off
-# this histogram; here it is the middle of the widest gap between consecutive
-# log-scores in the upper half.
+# this histogram; ``InfluenceOutlierRemover(threshold="auto")`` finds the
+# valley between the two modes (see :func:`skinfluence.outliers.valley_threshold`).
 
 scores = explainer.self_influence()
-logs = np.sort(np.log10(scores[scores > 0]))
-upper = logs[len(logs) // 2 :]
-k = int(np.argmax(np.diff(upper)))
-threshold = float(10 ** ((upper[k] + upper[k + 1]) / 2))
+remover = InfluenceOutlierRemover(Ridge(alpha=1.0)).fit(X, y)
+threshold = remover.threshold_
 disp = SelfInfluenceHistogramDisplay(scores, threshold=threshold).plot(
     bins=40, log_x=True
 )

@@ -829,8 +829,8 @@ def _regression_verdict(res):
             f"The automatic cut missed {missed} outlier(s) although a threshold "
             f"between {res['max_ordinary_score']:.3g} and "
             f"{res['min_outlier_score']:.3g} would separate them all: the valley "
-            "between the two modes is narrow next to the spread of the ordinary rows' "
-            "log-scores (rows almost on the line score near 0). A threshold read "
+            "between the two modes is shallow next to the spread of the ordinary rows' "
+            "scores. A threshold read "
             "off the histogram, or <code>contamination=</code>, does better here; the "
             "paper, too, picked its threshold from the histogram by eye."
         )

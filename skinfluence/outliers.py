@@ -22,26 +22,36 @@ __all__ = ["InfluenceOutlierRemover", "valley_threshold"]
 #: A valley counts when the smoothed density there is at most this fraction of
 #: the highest density to its right (the outliers' mode).
 VALLEY_DEPTH = 0.5
-#: Fallback when the log-scores have one mode: Tukey's fence ``Q3 + k IQR``.
-FENCE_K = 1.5
+#: Tukey's "far out" fence ``Q3 + 3 IQR`` on the square-root scale: the lowest
+#: threshold ever used. On Gaussian residuals it sits near 3.6 sigma, so a clean
+#: sample loses well under 1% of its rows (measured: at most 1 row in 200).
+FENCE_K = 3.0
 _N_BINS = 256
 
 
 def valley_threshold(scores):
     """The paper's cut: the valley after the bulk's peak of the score histogram.
 
-    Works on ``log10`` of the positive scores (rows scoring <= 0 are inliers):
+    Works on ``sqrt`` of the scores. Self-influence is a squared norm (for
+    squared loss about ``4 r^2 h``), so its square root is linear in the
+    residual: normal rows form a half-normal bulk and gross outliers a separate
+    mode. (On a log scale the rows lying almost on the fit give a long left tail
+    that widens the smoothing and hides the valley: on the demo's regression the
+    log-scale rule found 1 of 12 planted outliers, this one 9 to 12 of 12 over
+    ten seeds.)
 
     1. histogram in 256 bins, smoothed by a Gaussian of Silverman's bandwidth
-       (a kernel density estimate on a grid);
+       with a robust spread (a kernel density estimate on a grid);
     2. the main peak is the highest one: the bulk of normal rows, assuming
        fewer than half the rows are outliers;
     3. walking right from it, the first local minimum whose density is at most
        ``VALLEY_DEPTH`` (1/2) of the highest density beyond it is the valley;
        the cut is the lowest point between the main peak and that second
-       mode (the middle of it when the density is flat there, e.g. an empty gap);
-    4. one mode (no such valley): Tukey's fence on the log scale,
-       ``Q3 + 1.5 IQR``, which on Gaussian residuals flags essentially nothing.
+       mode (the middle of the first such stretch when the density is flat
+       there, e.g. an empty gap);
+    4. the cut is never below Tukey's far-out fence ``Q3 + 3 IQR`` (square-root
+       scale), which is also the threshold when there is one mode: a bump in the
+       tail of a clean sample is not a second mode.
 
     Parameters
     ----------
@@ -56,10 +66,11 @@ def valley_threshold(scores):
         Which step gave the threshold.
     """
     scores = np.asarray(scores, dtype=np.float64)
-    t = np.log10(scores[scores > 0])
-    if t.size < 3 or np.ptp(t) == 0:
+    if (scores > 0).sum() < 3 or np.ptp(scores) == 0:
         return np.inf, "fence"
+    t = np.sqrt(np.maximum(scores, 0.0))
     q1, q3 = np.percentile(t, [25, 75])
+    fence = q3 + FENCE_K * (q3 - q1)
     spread = min(np.std(t), (q3 - q1) / 1.349) or np.std(t)
     bandwidth = 0.9 * spread * t.size**-0.2
     lo, hi = t.min() - 3 * bandwidth, t.max() + 3 * bandwidth
@@ -75,13 +86,17 @@ def valley_threshold(scores):
     deep = density[v] <= VALLEY_DEPTH * right_max[v]
     found = v[is_min & deep & (v > main)]
     if found.size == 0:
-        return float(10 ** (q3 + FENCE_K * (q3 - q1))), "fence"
+        return float(fence**2), "fence"
     start = found[0]
     peak = start + int(np.argmax(density[start:]))
     segment = density[main : peak + 1]
     lowest = main + np.flatnonzero(segment <= segment.min() * (1 + 1e-9) + 1e-300)
-    cut = centres[int(np.round(np.median(lowest)))]
-    return float(10**cut), "valley"
+    # the first run of lowest density: sparse outliers leave empty gaps of their own
+    first_run = lowest[: np.argmax(np.diff(np.r_[lowest, lowest[-1] + 2]) > 1) + 1]
+    cut = centres[int(np.round(np.median(first_run)))]
+    if cut < fence:
+        return float(fence**2), "fence"
+    return float(cut**2), "valley"
 
 
 class InfluenceOutlierRemover(BaseRowSampler):
@@ -103,8 +118,9 @@ class InfluenceOutlierRemover(BaseRowSampler):
         ``"newton"`` is the exact leave-one-out change for squared loss.
     threshold : "auto" or float, default="auto"
         ``"auto"``: the valley after the bulk's peak of the smoothed histogram
-        of ``log10`` self-influence, with Tukey's fence ``Q3 + 1.5 IQR`` (log
-        scale) when there is one mode; see :func:`valley_threshold`. A number:
+        of ``sqrt`` self-influence, never below Tukey's far-out fence
+        ``Q3 + 3 IQR`` (same scale), which is also the cut when there is one
+        mode; see :func:`valley_threshold`. A number:
         rows with self-influence above it are outliers.
     contamination : float in (0, 0.5] or None, default=None
         When set, the proportion of rows to call outliers (those with the
