@@ -33,6 +33,9 @@ STATIONARITY_TOLERANCE = 1.0
 #: A refit used as the truth must be much closer to its optimum than that.
 REFIT_STATIONARITY_TOLERANCE = 1e-6
 
+#: method="newton" forms H^{-1} explicitly up to this many parameters (128 MiB).
+_EXPLICIT_INVERSE_MAX_PARAMS = 4096
+
 #: Work on blocks of training rows no larger than this many float64 values.
 _CHUNK_ELEMENTS = 2**23
 
@@ -176,6 +179,7 @@ class InfluenceExplainer(BaseEstimator):
                 self.solver, self.operator_, random_state=self.random_state,
                 max_memory=self._memory_budget(),
             )
+        self._inverse = None  # H^{-1}, formed on demand by method="newton"
         self.gradient_norm_, self.relative_gradient_norm_ = self._stationarity(
             self.adapter_, self.X_, self.Y_, self.weights_
         )
@@ -286,9 +290,9 @@ class InfluenceExplainer(BaseEstimator):
         if self.method == "first_order":
             G = a.row_gradients(Xr, self.Y_[rows], self.weights_[rows])
             return self.solver_.solve(G.T).T
-        A = self.solver_.solve(a.jacobian_solve_inputs(Xr)).reshape(K, a.n_dof, n, K)
+        T = self._inverse_times_jacobian(Xr)
         Xa = _dense_augmented(Xr, a.fit_intercept)
-        M = np.einsum("jd,kdjl->jkl", Xa, A)
+        M = np.einsum("jlka,ja->jkl", T, Xa)
         D = a.curvature(a.decision(Xr), self.Y_[rows])
         if a.curvature_is_diagonal:
             D = D[:, :, None] * np.eye(K)
@@ -301,7 +305,26 @@ class InfluenceExplainer(BaseEstimator):
                 "(a row with leverage 1, e.g. the only row informing a parameter). "
                 "Use method='first_order' or damping > 0."
             ) from None
-        return np.einsum("kdjl,jl->jkd", A, w).reshape(n, -1)
+        return np.einsum("jlka,jl->jka", T, w).reshape(n, -1)
+
+    def _inverse_times_jacobian(self, Xr):
+        """``H^{-1} J_j^T`` for each row j of Xr, shape (n, K, K, n_dof) as [j, l, k, a]:
+        entry ``(k, a)`` of the solution for output ``l``.
+
+        With a small Hessian, ``H^{-1}`` is formed once (n_params solves, fewer than
+        the K per training row otherwise needed) and each row costs one BLAS-3
+        product; otherwise K solves per row.
+        """
+        a = self.adapter_
+        n, K, d = Xr.shape[0], a.n_outputs, a.n_dof
+        if a.n_params <= min(_EXPLICIT_INVERSE_MAX_PARAMS, K * self.n_train_):
+            if getattr(self, "_inverse", None) is None:
+                self._inverse = self.solver_.solve(np.eye(a.n_params))
+            # W[(l, k, a), b] = H^{-1}[(l, b), (k, a)]  (H^{-1} is symmetric)
+            W = self._inverse.reshape(K, d, K * d).transpose(0, 2, 1).reshape(K * K * d, d)
+            return _augmented_dot(Xr, W, a.fit_intercept).reshape(n, K, K, d)
+        A = self.solver_.solve(a.jacobian_solve_inputs(Xr)).reshape(K, d, n, K)
+        return A.transpose(2, 3, 0, 1)
 
     def _test_shift(self, Xt, shifts):
         """Change of the test rows' linear predictor: (n_test, n_shifts, K)."""
