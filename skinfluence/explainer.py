@@ -333,8 +333,20 @@ class InfluenceExplainer(BaseEstimator):
         S = shifts.reshape(len(shifts) * K, a.n_dof)
         return _augmented_dot(Xt, S, a.fit_intercept).reshape(Xt.shape[0], len(shifts), K)
 
-    def _influence_block(self, Xt, Yt, tgt, rows, test_side=None):
-        """Influence of the training rows ``rows`` on every test row: (n_test, len(rows))."""
+    def _influence_block(self, Xt, Yt, tgt, rows, test_side=None, out=None):
+        """Influence of the training rows ``rows`` on every test row: (n_test, len(rows)).
+
+        ``out``: a (n_test, len(rows)) view to write into (then returns None), so
+        the product lands in the result directly: no second pass over fresh memory.
+        """
+        block = self._influence_values(Xt, Yt, tgt, rows, test_side, out)
+        if out is None:
+            return block
+        if block is not out:
+            out[...] = block
+        return None
+
+    def _influence_values(self, Xt, Yt, tgt, rows, test_side, out):
         a = self.adapter_
         Zt = a.decision(Xt)
         if self.method == "first_order" and test_side is not None:
@@ -345,7 +357,7 @@ class InfluenceExplainer(BaseEstimator):
             W = -(c[:, None] * dZ)
             S = test_side.reshape(a.n_outputs, Xt.shape[0], a.n_dof)
             Xr = self.X_[rows]
-            out = None
+            acc = None
             for k in range(a.n_outputs):
                 w = W[:, k]
                 if sparse.issparse(Xr):
@@ -358,9 +370,9 @@ class InfluenceExplainer(BaseEstimator):
                     np.multiply(Xr, w[:, None], out=Xw[:, : Xr.shape[1]])
                     if a.fit_intercept:
                         Xw[:, -1] = w
-                    term = S[k] @ Xw.T
-                out = term if out is None else out.__iadd__(term)
-            return out
+                    term = np.matmul(S[k], Xw.T, out=out if k == 0 else None)
+                acc = term if acc is None else acc.__iadd__(term)
+            return acc
         dz = self._test_shift(Xt, self._param_shifts(rows))
         if self.method == "first_order":
             return -np.einsum("tjk,tk->tj", dz, tgt.gradient(Zt, Yt))
@@ -398,12 +410,16 @@ class InfluenceExplainer(BaseEstimator):
         with blas_limit(self._work(Xt.shape[0])):
             S = self._test_side_solves(Xt, Yt, tgt)
         out = np.empty((Xt.shape[0], self.n_train_))
-        blocks, chunks = self._map_chunks(
-            lambda rows: self._influence_block(Xt, Yt, tgt, rows, S),
-            self._row_cost(Xt.shape[0]), collect=False,
-        )
-        for block, rows in zip(blocks, chunks):  # blocks first: exhausts the generator
-            out[:, rows[0]:rows[-1] + 1] = block
+        inplace = _shares_memory(self.n_jobs)  # threads: each block writes its columns
+
+        def block(rows):
+            view = out[:, rows[0]:rows[-1] + 1] if inplace else None
+            return self._influence_block(Xt, Yt, tgt, rows, S, out=view)
+
+        blocks, chunks = self._map_chunks(block, self._row_cost(Xt.shape[0]), collect=False)
+        for values, rows in zip(blocks, chunks):  # blocks first: exhausts the generator
+            if not inplace:
+                out[:, rows[0]:rows[-1] + 1] = values
         return out
 
     def _work(self, n_test):
@@ -599,6 +615,17 @@ def _num_rows(a):
 
 def _nnz(X):
     return X.nnz if sparse.issparse(X) else X.shape[0] * X.shape[1]
+
+
+def _shares_memory(n_jobs):
+    """True when joblib would run ``n_jobs`` in this process (sequential or threads)."""
+    from joblib import effective_n_jobs
+    from joblib.parallel import get_active_backend
+
+    if effective_n_jobs(n_jobs) == 1:
+        return True
+    backend, _ = get_active_backend(prefer="threads")
+    return bool(getattr(backend, "uses_threads", False))
 
 
 def _n_workers(n_jobs, n_tasks):
