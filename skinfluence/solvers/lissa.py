@@ -28,8 +28,9 @@ class LissaSolver(HessianSolver):
 
     where ``A_t`` is the Hessian-vector product estimated from ``batch_size``
     training rows drawn at random (unbiased: the rows' curvature is scaled by
-    ``n / batch_size``; the penalty is exact). ``x`` is averaged over
-    ``n_repeats`` independent recursions. With ``batch_size = n_train`` this is
+    ``n / batch_size``; the penalty is exact). ``x`` is averaged over the second
+    half of the recursion (``tail_average``) and over ``n_repeats`` independent
+    recursions. With ``batch_size = n_train`` this is
     the deterministic Neumann series and converges to the exact solution as
     ``(1 - lambda_min(A) / scale)^T``.
 
@@ -41,21 +42,27 @@ class LissaSolver(HessianSolver):
     damping : float, default=0.0
         Added to the Hessian's diagonal (after equilibration) on top of the
         explainer's ``damping``; changes the answer.
-    recursion_depth : int, default=500
+    recursion_depth : int, default=200
     n_repeats : int, default=1
     batch_size : int, default=None
-        Rows per stochastic Hessian-vector product; ``None``: ``min(n_train, 2000)``.
+        Rows per stochastic Hessian-vector product; ``None``: ``min(n_train, 1000)``.
+    tail_average : bool, default=True
+        Average ``v_t`` over the second half of the recursion instead of taking
+        ``v_T`` alone (Polyak-Ruppert averaging: the same expectation once the
+        series has converged, a much smaller variance). ``False`` is the original
+        estimator.
     random_state : int, RandomState instance or None, default=None
         ``None`` takes the explainer's ``random_state``.
     """
 
-    def __init__(self, scale=None, damping=0.0, recursion_depth=500, n_repeats=1,
-                 batch_size=None, random_state=None):
+    def __init__(self, scale=None, damping=0.0, recursion_depth=200, n_repeats=1,
+                 batch_size=None, tail_average=True, random_state=None):
         self.scale = scale
         self.damping = damping
         self.recursion_depth = recursion_depth
         self.n_repeats = n_repeats
         self.batch_size = batch_size
+        self.tail_average = tail_average
         self.random_state = random_state
 
     def fit(self, operator):
@@ -68,7 +75,7 @@ class LissaSolver(HessianSolver):
         self.operator_ = operator
         self.n_params = operator.n_params
         self.n_rows_ = operator.X.shape[0]
-        self.batch_size_ = min(self.n_rows_, self.batch_size or 2000)
+        self.batch_size_ = min(self.n_rows_, self.batch_size or 1000)
         diag = operator.diagonal()
         self.s_ = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
         self._rng = check_random_state(self.random_state)
@@ -107,12 +114,15 @@ class LissaSolver(HessianSolver):
         B2 = self.operator_.project(B.reshape(self.n_params, -1))
         rhs = self.s_[:, None] * B2
         total = np.zeros_like(rhs)
+        T = self.recursion_depth
+        start = T // 2 if self.tail_average else T - 1
         for _ in range(self.n_repeats):
             v = rhs.copy()
-            for _ in range(self.recursion_depth):
+            for t in range(T):
                 rows = self._rng.choice(self.n_rows_, self.batch_size_, replace=False) \
                     if self.batch_size_ < self.n_rows_ else None
                 v = rhs + v - self._apply(v, rows) / self.scale_
-            total += v
-        X = self.s_[:, None] * total / (self.n_repeats * self.scale_)
+                if t >= start:
+                    total += v
+        X = self.s_[:, None] * total / (self.n_repeats * (T - start) * self.scale_)
         return X[:, 0] if B.ndim == 1 else X
