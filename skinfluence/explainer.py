@@ -446,20 +446,31 @@ class InfluenceExplainer(BaseEstimator):
             S = self._test_side_solves(Xt, Yt, tgt)
         n_test = Xt.shape[0]
 
-        def block_extremes(rows):  # each worker reduces its block to 2k candidates
+        # Running k-th best per test row: values below it cannot enter the top k, so
+        # a block is first filtered by one comparison (cheap) and only the few
+        # survivors are ranked. Thresholds only rise and a worker reading an older
+        # one keeps more candidates, never fewer: any order of blocks is exact.
+        bounds = {"hi": np.full(n_test, -np.inf), "lo": np.full(n_test, -np.inf)}
+
+        def block_extremes(rows):  # each worker reduces its block to few candidates
             block = self._influence_block(Xt, Yt, tgt, rows, S)
-            return _block_extremes(block, rows, k)
+            hi = _candidates(block, rows, k, bounds["hi"])
+            np.negative(block, out=block)
+            return hi, _candidates(block, rows, k, bounds["lo"])
 
         best_idx = np.empty((n_test, 0), dtype=np.intp)
         best_val = np.empty((n_test, 0))
-        worst_idx, worst_val = best_idx, best_val
+        worst_idx, worst_neg = best_idx, best_val
         results, _ = self._map_chunks(block_extremes, self._row_cost(n_test), collect=False)
-        for (hi_idx, hi_val), (lo_idx, lo_val) in results:
+        for (hi_idx, hi_val), (lo_idx, lo_neg) in results:
             best_idx, best_val = _keep_top(np.hstack([best_idx, hi_idx]),
                                            np.hstack([best_val, hi_val]), k)
-            worst_idx, neg = _keep_top(np.hstack([worst_idx, lo_idx]),
-                                       np.hstack([-worst_val, -lo_val]), k)
-            worst_val = -neg
+            worst_idx, worst_neg = _keep_top(np.hstack([worst_idx, lo_idx]),
+                                             np.hstack([worst_neg, lo_neg]), k)
+            if best_val.shape[1] == k:
+                bounds["hi"] = best_val[:, -1].copy()
+                bounds["lo"] = worst_neg[:, -1].copy()
+        worst_val = -worst_neg
         return Bunch(helpful_indices=best_idx, helpful_scores=best_val,
                      harmful_indices=worst_idx, harmful_scores=worst_val)
 
@@ -633,6 +644,27 @@ def _n_workers(n_jobs, n_tasks):
     from joblib import effective_n_jobs
 
     return max(1, min(n_tasks, effective_n_jobs(n_jobs)))
+
+
+def _candidates(vals, rows, k, bound):
+    """Per test row, the values of ``vals`` that may be among the k largest overall
+    (those >= ``bound``, at most k of them), padded with -inf: (indices, values)."""
+    idx_of = np.asarray(rows)
+    mask = vals >= bound[:, None]
+    counts = mask.sum(axis=1)
+    width = int(counts.max(initial=0))
+    r = vals.shape[1]
+    if width > max(4 * k, r // 8):  # early blocks: most values pass, rank the block
+        part = np.argpartition(vals, r - k, axis=1)[:, r - k:] if r > k else \
+            np.broadcast_to(np.arange(r), vals.shape)
+        return idx_of[part], np.take_along_axis(vals, part, 1)
+    t, j = np.nonzero(mask)
+    pos = np.arange(t.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    out_val = np.full((vals.shape[0], max(width, 1)), -np.inf)
+    out_idx = np.zeros((vals.shape[0], max(width, 1)), dtype=np.intp)
+    out_val[t, pos] = vals[t, j]
+    out_idx[t, pos] = idx_of[j]
+    return out_idx, out_val
 
 
 def _block_extremes(block, rows, k):
