@@ -113,3 +113,5 @@ def test_wide_sparse_runs_matrix_free():
     np.testing.assert_allclose(I, ref.influence(X[200:], y[200:]), rtol=0,
                                atol=1e-6 * np.abs(I).max())
     np.testing.assert_allclose(si, ref.self_influence(), rtol=0, atol=1e-9 * si.max())
+    r = np.corrcoef(I.ravel(), ref.influence(X[200:], y[200:]).ravel())[0, 1]
+    assert r >= 0.9999, f"sparse cg vs cholesky: Pearson {r:.6f}"

@@ -27,16 +27,24 @@ def _augmented_tdot(X, A, fit_intercept):
     return XtA
 
 
+#: ``_sandwich`` builds ``X^T diag(w) X`` from blocks of at most this many values.
+_SANDWICH_BLOCK_ELEMENTS = 2**22
+
+
 def _sandwich(X, w, fit_intercept):
     """``[X, 1].T @ diag(w) @ [X, 1]`` with one BLAS-3 product (or a sparse one)."""
     if sparse.issparse(X):
         wX = sparse.diags_array(w) @ X
         XtwX = (X.T @ wX).toarray()
         wX_sum = np.asarray(wX.sum(axis=0)).ravel()
-    else:
-        wX = X * w[:, None]
-        XtwX = X.T @ wX
-        wX_sum = wX.sum(axis=0)
+    else:  # blocks of rows: no n x p temporary, still one BLAS-3 product each
+        p = X.shape[1]
+        step = max(1, _SANDWICH_BLOCK_ELEMENTS // max(1, p))
+        XtwX, wX_sum = np.zeros((p, p)), np.zeros(p)
+        for s in range(0, X.shape[0], step):
+            wX = X[s:s + step] * w[s:s + step, None]
+            XtwX += X[s:s + step].T @ wX
+            wX_sum += wX.sum(axis=0)
     if not fit_intercept:
         return XtwX
     n_dof = X.shape[1] + 1
