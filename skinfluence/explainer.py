@@ -667,19 +667,6 @@ def _candidates(vals, rows, k, bound):
     return out_idx, out_val
 
 
-def _block_extremes(block, rows, k):
-    """Per test row, the k largest and k smallest of ``block`` with their row indices."""
-    r = block.shape[1]
-    idx_of = np.asarray(rows)
-    if r <= 2 * k:
-        part_hi = part_lo = np.broadcast_to(np.arange(r), block.shape)
-    else:
-        part = np.argpartition(block, (k - 1, r - k), axis=1)
-        part_lo, part_hi = part[:, :k], part[:, r - k:]
-    return ((idx_of[part_hi], np.take_along_axis(block, part_hi, 1)),
-            (idx_of[part_lo], np.take_along_axis(block, part_lo, 1)))
-
-
 def _dense_augmented(X, fit_intercept):
     Xd = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
     return np.hstack([Xd, np.ones((Xd.shape[0], 1))]) if fit_intercept else Xd

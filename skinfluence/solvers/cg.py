@@ -71,12 +71,12 @@ class CGSolver(HessianSolver):
     def _precondition(self, R):
         return self.operator_.project(self.inv_diag_[:, None] * R)
 
-    def _cg(self, B, quad=False):
+    def _cg(self, B):
         B = np.asarray(B, dtype=np.float64).reshape(self.n_params, -1)
         with blas_limit(self.operator_.matvec_flops(B.shape[1])):
-            return self._cg_loop(B, quad)
+            return self._cg_loop(B)
 
-    def _cg_loop(self, B, quad):
+    def _cg_loop(self, B):
         op = self.operator_
         B = op.project(B)
         m = B.shape[1]
@@ -130,11 +130,11 @@ class CGSolver(HessianSolver):
 
     def solve(self, B):
         B = np.asarray(B, dtype=np.float64)
-        X = self._cg(B, quad=False)
+        X = self._cg(B)
         return X[:, 0] if B.ndim == 1 else X
 
     def quad_form(self, B):
         """``diag(B.T H^{-1} B)`` (n_cols,)."""
         B = np.asarray(B, dtype=np.float64).reshape(self.n_params, -1)
-        X = self._cg(B, quad=True)
+        X = self._cg(B)
         return np.einsum("ij,ij->j", self.operator_.project(B), X)
