@@ -8,6 +8,7 @@ thread. Inside ``n_jobs`` workers BLAS gets ``cpu_count // n_jobs`` threads.
 
 import contextlib
 import os
+import threading
 
 __all__ = ["blas_limit", "SMALL_WORK"]
 
@@ -29,8 +30,13 @@ def _get_controller():
 def blas_limit(flops=None, n_workers=1):
     """Context limiting BLAS threads for work of ``flops`` per call in ``n_workers``.
 
-    Returns a null context when no limit is needed (large work, one worker).
+    Returns a null context when no limit is needed (large work, one worker), and
+    from any thread but the main one: BLAS thread counts are process-wide, so
+    workers changing and restoring them concurrently could leave them wrong; the
+    main thread sets them once around the workers instead.
     """
+    if threading.current_thread() is not threading.main_thread():
+        return contextlib.nullcontext()
     limit = None
     if flops is not None and flops < SMALL_WORK:
         limit = 1
