@@ -273,6 +273,7 @@ class InfluenceExplainer(BaseEstimator):
     # ------------------------------------------------------ the core maths
     def _weighted_residuals(self, rows):
         a = self.adapter_
+        rows = _contiguous(rows)  # a view of X, not a copy
         _, dZ = a.loss_gradient(a.decision(self.X_[rows]), self.Y_[rows])
         return dZ, self.weights_[rows]
 
@@ -356,7 +357,7 @@ class InfluenceExplainer(BaseEstimator):
             # summed in a fixed order (so any blocking gives the same bits)
             W = -(c[:, None] * dZ)
             S = test_side.reshape(a.n_outputs, Xt.shape[0], a.n_dof)
-            Xr = self.X_[rows]
+            Xr = self.X_[_contiguous(rows)]
             acc = None
             for k in range(a.n_outputs):
                 w = W[:, k]
@@ -626,6 +627,14 @@ def _num_rows(a):
 
 def _nnz(X):
     return X.nnz if sparse.issparse(X) else X.shape[0] * X.shape[1]
+
+
+def _contiguous(rows):
+    """``rows`` as a slice when it is a run of consecutive indices (a view, no copy)."""
+    rows = np.asarray(rows)
+    if rows.size and rows[-1] - rows[0] + 1 == rows.size and np.all(np.diff(rows) == 1):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
 
 
 def _shares_memory(n_jobs):
