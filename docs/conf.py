@@ -49,10 +49,6 @@ exclude_patterns = [
     "auto_examples/*.zip",
     "**/*.codeobj.json",
 ]
-# The optional pages are included if present (see index.rst).
-_optional = [
-    p for p in ("benchmarks.md", "pruning.md") if (Path(__file__).parent / p).exists()
-]
 
 # -- autodoc / autosummary / numpydoc ---------------------------------------
 autosummary_generate = True
@@ -125,22 +121,7 @@ html_theme_options = {
 html_show_sourcelink = False
 
 
-# -- optional pages -----------------------------------------------------------
-def _optional_toctree(app, docname, source):
-    """Replace index.rst's ``.. optional-pages`` placeholder by the pages present."""
-    if docname != "index":
-        return
-    entries = "".join(f"   {Path(p).stem}\n" for p in _optional)
-    block = (
-        (".. toctree::\n   :maxdepth: 2\n   :caption: More\n\n" + entries)
-        if entries
-        else ""
-    )
-    source[0] = source[0].replace(".. optional-pages::\n", block)
-
-
 _TRAILING_UNDERSCORE = re.compile(r"(\w)_(?=[,)\s])")
-_RULE = re.compile(r"^([=\-~^*#+])\1{2,}\s*$")
 
 
 def _escape_shapes(app, what, name, obj, options, lines):
@@ -151,29 +132,6 @@ def _escape_shapes(app, what, name, obj, options, lines):
             lines[i] = _TRAILING_UNDERSCORE.sub(r"\1\\_", line)
 
 
-def _fit_gallery_titles(app, docname, source):
-    """Make the rules above and below a gallery example's title as long as it.
-
-    sphinx-gallery copies the title block of each example's docstring verbatim;
-    docutils refuses rules shorter than the title.
-    """
-    if not docname.startswith("auto_examples/"):
-        return
-    lines = source[0].split("\n")
-    for i in range(1, len(lines) - 1):
-        title = lines[i].rstrip()
-        if not title or _RULE.match(title):
-            continue
-        below = _RULE.match(lines[i + 1])
-        if below and len(lines[i + 1].rstrip()) != len(title):
-            lines[i + 1] = below.group(1) * len(title)
-            if _RULE.match(lines[i - 1]) and lines[i - 1][0] == below.group(1):
-                lines[i - 1] = below.group(1) * len(title)
-    source[0] = "\n".join(lines)
-
-
 def setup(app):
-    app.connect("source-read", _optional_toctree)
-    app.connect("source-read", _fit_gallery_titles)
     # before numpydoc (priority 500) turns the docstring into RST
     app.connect("autodoc-process-docstring", _escape_shapes, priority=400)

@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================
 Multi-class influence against distance
-=====================================================
+======================================
 
 The paper's §5.3 (Figs 5–7). A multinomial logistic regression on all ten
 digits. For one test image, every training image's influence on the test

@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Robust regression by removing high self-influence rows
-=====================================================
+======================================================
 
 The paper's §5.2: a row's influence on its own loss (self-influence) is large
 for rows far from the regression line, so gross outliers form a separate mode

@@ -1,7 +1,7 @@
 """
-=====================================================
+===============================================
 Influence of a population, checked by refitting
-=====================================================
+===============================================
 
 The paper's §5.1 (Tables 1–2): how much does a *group* of training rows help
 or hurt one prediction? A logistic regression tells 1s from 7s. Two groups:

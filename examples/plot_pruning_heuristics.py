@@ -1,7 +1,7 @@
 """
-=====================================================
+=================================================
 Pruning training rows by influence: does it help?
-=====================================================
+=================================================
 
 The paper's §5.4 removes training rows whose influence on held-out points is
 consistently negative. Three-fold cross-validation over the training rows; in

@@ -1,6 +1,6 @@
 """
 Quick start: which training rows made the model say what it says?
-===================================================================
+=================================================================
 
 Explain a LogisticRegression on scikit-learn's breast-cancer data: for one test
 row, list the training rows that helped its prediction most and those that hurt

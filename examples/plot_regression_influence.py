@@ -1,7 +1,7 @@
 """
-=====================================================
+===============================================
 Influence in a 1-D regression, and its outliers
-=====================================================
+===============================================
 
 The paper's §5.2 (Figs 3–4). A Ridge regression on a line with a few gross
 outliers. Each training point is coloured by its influence on the squared
