@@ -157,6 +157,15 @@ class InfluencePruner(BaseRowSampler):
         n_refs = 1 if labels is None else len(labels)
         scores = np.full((len(y), n_folds * n_refs), np.nan)
         for f, (train, held_out) in enumerate(folds):
+            if self._is_classification:
+                missing = np.setdiff1d(np.unique(y), y[train])
+                if missing.size:
+                    raise ValueError(
+                        f"The training rows of fold {f} lack class(es) "
+                        f"{missing.tolist()}: each fold's model must see every class. "
+                        "Use stratified folds (an integer cv does that for class "
+                        "targets) or fewer folds."
+                    )
             explainer = InfluenceExplainer(clone(scorer)).fit(
                 X[train], y[train], sample_weight=None if sw is None else sw[train]
             )

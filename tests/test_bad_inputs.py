@@ -8,11 +8,17 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, SGDRegressor
+from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skinfluence import InfluenceExplainer, InfluenceWarning, SingularHessianError
+from skinfluence import (
+    InfluenceExplainer,
+    InfluencePruner,
+    InfluenceWarning,
+    SingularHessianError,
+)
 
 TIGHT = dict(solver="newton-cholesky", tol=1e-12, max_iter=1000)
 RNG = np.random.RandomState(0)
@@ -133,6 +139,9 @@ CATALOGUE = {
     "prediction of a multi-output regressor": (
         lambda: InfluenceExplainer(Ridge()).fit(X, np.c_[Y_REG, Y_REG]).influence(
             X[:2], np.c_[Y_REG, Y_REG][:2], target="prediction"), ValueError, "single-output"),
+    "pruner fold lacking a class": (
+        lambda: InfluencePruner(cv=KFold(3)).fit_resample(X, np.repeat([0, 1, 2], 20)),
+        ValueError, r"fold 0 lack class\(es\) \[0\].*stratified folds"),
     "unknown method": (lambda: InfluenceExplainer(Ridge(), method="exact").fit(X, Y_REG),
                        InvalidParameterError, "method"),
     "negative damping": (lambda: InfluenceExplainer(Ridge(), damping=-1.0).fit(X, Y_REG),
