@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import HuberRegressor, LogisticRegression, Ridge
@@ -366,21 +367,22 @@ def regression_experiment(random_state=0, n_samples=150):
     rng = np.random.RandomState(random_state + 1)
     x_new = rng.uniform(0, 10, 1000)[:, None]
     y_new = b_true + w_true * x_new[:, 0] + rng.normal(0, 1, 1000)
-    rmse = {
-        name: float(np.sqrt(np.mean((m.predict(x_new) - y_new) ** 2)))
-        for name, m in [
-            ("all", model),
-            ("removed", robust),
-            ("huber", huber),
-            ("oracle", oracle),
-        ]
-    }
+    fits = [
+        ("Ridge on all rows", model),
+        ("Ridge without flagged rows", robust),
+        ("Ridge without the generated outliers (oracle)", oracle),
+        ("HuberRegressor (for comparison)", huber),
+    ]
+    lines = [{"model": "true line", "intercept": b_true, "slope": w_true, "rmse": None}]
+    for name, m in fits:
+        lines.append({
+            "model": name,
+            "intercept": float(m.intercept_),
+            "slope": float(m.coef_[0]),
+            "rmse": float(np.sqrt(np.mean((m.predict(x_new) - y_new) ** 2))),
+        })
     pos = scores[scores > 0]
-    spearman = float(
-        np.corrcoef(np.argsort(np.argsort(abs_err)), np.argsort(np.argsort(scores)))[
-            0, 1
-        ]
-    )
+    spearman = float(spearmanr(abs_err, scores)[0])
     plt.close("all")
     return {
         "n_train": int(len(y)),
@@ -393,33 +395,7 @@ def regression_experiment(random_state=0, n_samples=150):
         "score_range": (float(pos.min()), float(scores.max())),
         "max_ordinary_score": float(scores[~is_out].max()),
         "min_outlier_score": float(scores[is_out].min()),
-        "lines": [
-            {"model": "true line", "intercept": b_true, "slope": w_true, "rmse": None},
-            {
-                "model": "Ridge on all rows",
-                "intercept": float(model.intercept_),
-                "slope": float(model.coef_[0]),
-                "rmse": rmse["all"],
-            },
-            {
-                "model": "Ridge without flagged rows",
-                "intercept": float(robust.intercept_),
-                "slope": float(robust.coef_[0]),
-                "rmse": rmse["removed"],
-            },
-            {
-                "model": "Ridge without the generated outliers (oracle)",
-                "intercept": float(oracle.intercept_),
-                "slope": float(oracle.coef_[0]),
-                "rmse": rmse["oracle"],
-            },
-            {
-                "model": "HuberRegressor (for comparison)",
-                "intercept": float(huber.intercept_),
-                "slope": float(huber.coef_[0]),
-                "rmse": rmse["huber"],
-            },
-        ],
+        "lines": lines,
         "fig3": corr,
         "spearman_error_vs_self_influence": spearman,
         "figures": [

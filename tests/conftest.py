@@ -51,3 +51,26 @@ def diabetes():
 def iris():
     X, y = load_iris(return_X_y=True)
     return _split(X, y, 15, 4)
+
+
+TIGHT_LOGISTIC = dict(solver="newton-cholesky", tol=1e-12, max_iter=1000)
+
+
+def fit_case(kind, breast_cancer, digits, diabetes, max_multinomial_rows=None):
+    """A fitted binary / multinomial / ridge model and its data (X, y, X_test, y_test)."""
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    data, est = {
+        "binary": (breast_cancer, LogisticRegression(**TIGHT_LOGISTIC)),
+        "multinomial": (digits, LogisticRegression(**TIGHT_LOGISTIC)),
+        "ridge": (diabetes, Ridge(alpha=0.5)),
+    }[kind]
+    X, y, Xt, yt = data
+    if kind == "multinomial" and max_multinomial_rows is not None:
+        X, y = X[:max_multinomial_rows], y[:max_multinomial_rows]
+    return est.fit(X, y), X, y, Xt, yt
+
+
+@pytest.fixture(params=["binary", "multinomial", "ridge"])
+def fitted(request, breast_cancer, digits, diabetes):
+    return fit_case(request.param, breast_cancer, digits, diabetes)

@@ -5,7 +5,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import (
     LinearRegression,
@@ -13,27 +12,13 @@ from sklearn.linear_model import (
     LogisticRegressionCV,
     Ridge,
     RidgeCV,
-    SGDClassifier,
 )
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 import skinfluence.explainer as explainer_module
 from _refit import refit_without
 from skinfluence import InfluenceExplainer, InfluenceWarning, SingularHessianError
 
 TIGHT = dict(solver="newton-cholesky", tol=1e-12, max_iter=1000)
-
-
-@pytest.fixture(params=["binary", "multinomial", "ridge"])
-def fitted(request, breast_cancer, digits, diabetes):
-    data, est = {
-        "binary": (breast_cancer, LogisticRegression(**TIGHT)),
-        "multinomial": (digits, LogisticRegression(**TIGHT)),
-        "ridge": (diabetes, Ridge(alpha=0.5)),
-    }[request.param]
-    X, y, Xt, yt = data
-    return est.fit(X, y), X, y, Xt, yt
 
 
 @pytest.mark.parametrize("method", ["first_order", "newton"])

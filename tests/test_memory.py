@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression
 
 import skinfluence.explainer as explainer_module
+from conftest import fit_case
 from skinfluence import InfluenceExplainer
 
 TIGHT = dict(solver="newton-cholesky", tol=1e-12, max_iter=1000)
@@ -12,15 +13,8 @@ TIGHT = dict(solver="newton-cholesky", tol=1e-12, max_iter=1000)
 
 @pytest.fixture(params=["binary", "multinomial", "ridge"])
 def fitted(request, breast_cancer, digits, diabetes):
-    data, est = {
-        "binary": (breast_cancer, LogisticRegression(**TIGHT)),
-        "multinomial": (digits, LogisticRegression(**TIGHT)),
-        "ridge": (diabetes, Ridge(alpha=0.5)),
-    }[request.param]
-    X, y, Xt, yt = data
-    if request.param == "multinomial":  # cg's cost per solve grows as n_rows * K^2
-        X, y = X[:500], y[:500]
-    return est.fit(X, y), X, y, Xt, yt
+    # cg's cost per solve grows as n_rows * K^2: a smaller multinomial problem
+    return fit_case(request.param, breast_cancer, digits, diabetes, max_multinomial_rows=500)
 
 
 @pytest.mark.parametrize("solver", ["cholesky", "cg"])
