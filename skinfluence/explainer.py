@@ -292,7 +292,7 @@ class InfluenceExplainer(BaseEstimator):
             G = a.row_gradients(Xr, self.Y_[rows], self.weights_[rows])
             return self.solver_.solve(G.T).T
         T = self._inverse_times_jacobian(Xr)
-        Xa = _dense_augmented(Xr, a.fit_intercept)
+        Xa = a.augmented_rows(Xr)
         M = np.einsum("jlka,ja->jkl", T, Xa)
         D = a.curvature(a.decision(Xr), self.Y_[rows])
         if a.curvature_is_diagonal:
@@ -319,7 +319,7 @@ class InfluenceExplainer(BaseEstimator):
         a = self.adapter_
         n, K, d = Xr.shape[0], a.n_outputs, a.n_dof
         if a.n_params <= min(_EXPLICIT_INVERSE_MAX_PARAMS, K * self.n_train_):
-            if getattr(self, "_inverse", None) is None:
+            if self._inverse is None:
                 self._inverse = self.solver_.solve(np.eye(a.n_params))
             # W[(l, k, a), b] = H^{-1}[(l, b), (k, a)]  (H^{-1} is symmetric)
             W = self._inverse.reshape(K, d, K * d).transpose(0, 2, 1).reshape(K * K * d, d)
@@ -385,7 +385,7 @@ class InfluenceExplainer(BaseEstimator):
         if self.method != "first_order":
             return None
         q = tgt.gradient(a.decision(Xt), Yt)  # (n_test, K)
-        Xa = _dense_augmented(Xt, a.fit_intercept)
+        Xa = a.augmented_rows(Xt)
         V = (q.T[:, None, :] * Xa.T[None, :, :]).reshape(a.n_params, Xt.shape[0])
         S = self.solver_.solve(V).reshape(a.n_outputs, a.n_dof, Xt.shape[0])
         return S.transpose(0, 2, 1).reshape(-1, a.n_dof)
@@ -490,7 +490,7 @@ class InfluenceExplainer(BaseEstimator):
                 U = a.row_gradients(Xr, Yr, np.ones(len(rows)))
                 return self.weights_[rows] * self.solver_.quad_form(U.T)
             Z = a.decision(Xr)
-            Xa = _dense_augmented(Xr, a.fit_intercept)
+            Xa = a.augmented_rows(Xr)
             dz = np.einsum("jd,jkd->jk", Xa, self._param_shifts(rows).reshape(len(rows), a.n_outputs, -1))
             return a.loss(Z + dz, Yr) - a.loss(Z, Yr)
 
@@ -674,11 +674,6 @@ def _candidates(vals, rows, k, bound):
     out_val[t, pos] = vals[t, j]
     out_idx[t, pos] = idx_of[j]
     return out_idx, out_val
-
-
-def _dense_augmented(X, fit_intercept):
-    Xd = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
-    return np.hstack([Xd, np.ones((Xd.shape[0], 1))]) if fit_intercept else Xd
 
 
 def _keep_top(idx, val, k):

@@ -265,10 +265,18 @@ class LinearModelAdapter:
         """The full matrix of ``c_i grad_i``, (n_samples, n_params): only on request."""
         _, dZ = self.loss_gradient(self.decision(X), Y)
         E = dZ * weights[:, None]
-        Xd = X.toarray() if sparse.issparse(X) else X
+        Xd = self.augmented_rows(X)
+        return (E[:, :, None] * Xd[:, None, :]).reshape(X.shape[0], -1)
+
+    def augmented_rows(self, X):
+        """The rows ``[x_i, 1]`` (or ``x_i`` without intercept), dense: (n, n_dof).
+
+        Only for blocks of rows: a sparse X is densified here.
+        """
+        Xd = X.toarray() if sparse.issparse(X) else np.asarray(X)
         if self.fit_intercept:
             Xd = np.hstack([Xd, np.ones((Xd.shape[0], 1))])
-        return (E[:, :, None] * Xd[:, None, :]).reshape(X.shape[0], -1)
+        return Xd
 
     def jacobian_solve_inputs(self, X):
         """The columns ``J_i^T e_k`` for every row of X: (n_params, n_rows * K).
@@ -276,9 +284,7 @@ class LinearModelAdapter:
         Column ``i * K + k`` is ``e_k (x) [x_i, 1]``.
         """
         n, K, d = X.shape[0], self.n_outputs, self.n_dof
-        Xd = X.toarray() if sparse.issparse(X) else X
-        if self.fit_intercept:
-            Xd = np.hstack([Xd, np.ones((n, 1))])
+        Xd = self.augmented_rows(X)
         B = np.zeros((K, d, n, K))
         for k in range(K):
             B[k, :, :, k] = Xd.T
