@@ -35,7 +35,7 @@ class ProbaTarget(LossTarget):
     """``Q = predicted probability of the test row's label`` (logistic models)."""
 
     def __init__(self, adapter):
-        if not getattr(adapter, "has_proba", False):
+        if not adapter.has_proba:
             raise ValueError(
                 f"target='proba' needs a model with predict_proba; "
                 f"{type(adapter.estimator).__name__} has none. Use 'loss' or 'prediction'."

@@ -183,3 +183,60 @@ def test_matches_scikit_learn_linear_model_loss(name):
         ours_H = ours_H[np.ix_(perm, perm)]
     np.testing.assert_allclose(ours_g, scale * np.ravel(grad), rtol=1e-10, atol=1e-10 * scale)
     np.testing.assert_allclose(ours_H, scale * hess, rtol=1e-10, atol=1e-10 * scale)
+
+
+def _relative_gradient(adapter, X, y, sw):
+    Y = adapter.encode_target(y)
+    c = adapter.row_weights(Y, sw)
+    g = adapter.objective_gradient(X, Y, c)
+    N = adapter.null_space()
+    if N is not None:
+        g = g - N @ (N.T @ g)
+    return np.linalg.norm(g) / adapter.row_gradient_scale(X, Y, c)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_refit_reaches_the_optimum_of_the_same_objective(name):
+    """``refit`` on fewer rows: same hyper-parameters (CV: the chosen value), the
+    full-data class weights, at the optimum of that objective."""
+    est, a, X, Y, c = fitted_case(name)
+    make, kind, weights = CASES[name]
+    y = _target(kind, len(X))
+    sw = c / a.class_weight[a.class_index(Y)] if a.class_weight is not None else c
+    keep = np.ones(len(X), dtype=bool)
+    keep[[0, 7, 20]] = False
+    refit = a.refit(X[keep], y[keep], sw[keep])
+    assert type(refit) in (type(est), type(a.refit_estimator()))
+    b = make_adapter(refit, y[keep], sw[keep])
+    np.testing.assert_allclose(b.l2_strength, a.l2_strength, rtol=1e-12)
+    if a.class_weight is not None:
+        np.testing.assert_allclose(b.class_weight, a.class_weight, rtol=1e-12)
+    rel = _relative_gradient(b, X[keep], y[keep], sw[keep])
+    assert rel < 1e-6, f"{name}: relative gradient norm of the refit = {rel:.2e}"
+
+
+def _target(kind, n):
+    if kind == "multi-noisy":
+        return _data("multi")[1]
+    if kind == "regression-2":
+        y = _data("regression")[1]
+        return np.c_[y, np.log(y)]
+    return _data(kind)[1]
+
+
+def test_refit_refuses_a_population_without_a_class():
+    est, a, X, Y, c = fitted_case("logistic-multi")
+    y = _data("multi")[1]
+    keep = y != 2
+    with pytest.raises(ValueError, match=r"no row of class\(es\) \[.*2\]"):
+        a.refit(X[keep], y[keep])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_reader_fills_the_contract(name):
+    from skinfluence.models import LinearModelAdapter
+
+    est, a, X, Y, c = fitted_case(name)
+    assert isinstance(a, LinearModelAdapter)
+    assert a.is_classifier == (a.classes is not None) == hasattr(est, "classes_")
+    assert a.has_proba == hasattr(est, "predict_proba")

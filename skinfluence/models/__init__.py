@@ -1,8 +1,18 @@
-"""Model adapters: one per estimator family.
+"""The objective each supported estimator minimised, read from the fitted estimator.
 
-An adapter reads a fitted scikit-learn estimator and exposes the objective it
-minimised: per-row losses, structured per-row gradients, the Hessian and
-Hessian-vector products, and the null space of a redundant parametrisation.
+Three layers, in the shape of scikit-learn's ``sklearn._loss`` and
+``LinearModelLoss``:
+
+- :mod:`~skinfluence.models.losses`:
+  one row's loss as a function of the raw linear predictor ``z``, its
+  derivatives in ``z`` and the inverse link.
+- :class:`LinearObjective`: a loss plus ``fit_intercept`` and an L2 penalty, over
+  the rows of ``X``: gradients (structured: residual times features), the
+  Hessian (BLAS-3 sandwich), Hessian-vector products, the null space.
+- :class:`LinearModelAdapter`: the contract of a *reader*, one per estimator
+  family, which reads a fitted estimator into the objective plus a small spec
+  (classes, class weights, ``is_classifier``, ``has_proba``) and knows how to
+  :meth:`~LinearModelAdapter.refit` it. :func:`make_adapter` picks the reader.
 """
 
 from sklearn.linear_model import (
@@ -15,23 +25,35 @@ from sklearn.linear_model import (
     RidgeCV,
 )
 
-from ._base import LinearModelAdapter
-from .logistic import BinaryLogisticAdapter, MultinomialLogisticAdapter, logistic_adapter
+from .adapter import LinearModelAdapter
+from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
+from .logistic import LogisticAdapter
+from .losses import BinomialLoss, LinearLoss, MultinomialLoss, SquaredLoss
+from .objective import LinearObjective
 from .squared import RidgeClassifierAdapter, SquaredLossAdapter
 
 __all__ = [
     "SUPPORTED_ESTIMATORS",
+    "LinearLoss",
+    "BinomialLoss",
+    "MultinomialLoss",
+    "SquaredLoss",
+    "LinearObjective",
     "LinearModelAdapter",
-    "BinaryLogisticAdapter",
-    "MultinomialLogisticAdapter",
+    "LogisticAdapter",
     "SquaredLossAdapter",
     "RidgeClassifierAdapter",
+    "augmented_dot",
+    "augmented_tdot",
+    "sandwich_dot",
+    "squared_tdot",
     "make_adapter",
 ]
 
-_FACTORIES = {
-    LogisticRegression: logistic_adapter,
-    LogisticRegressionCV: logistic_adapter,
+#: The reader of each supported estimator class.
+READERS = {
+    LogisticRegression: LogisticAdapter,
+    LogisticRegressionCV: LogisticAdapter,
     Ridge: SquaredLossAdapter,
     RidgeCV: SquaredLossAdapter,
     LinearRegression: SquaredLossAdapter,
@@ -40,21 +62,46 @@ _FACTORIES = {
 }
 
 #: Names of the estimators skinfluence can explain (also as a Pipeline's last step).
-SUPPORTED_ESTIMATORS = tuple(cls.__name__ for cls in _FACTORIES)
+SUPPORTED_ESTIMATORS = tuple(cls.__name__ for cls in READERS)
 
 
 def make_adapter(estimator, y, sample_weight):
-    """The adapter for a fitted ``estimator`` (exact type match, then subclass)."""
-    factory = _FACTORIES.get(type(estimator))
-    if factory is None:
-        for cls, candidate in _FACTORIES.items():
+    """Read a fitted estimator: its reader (exact type match first, then subclass).
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted estimator of one of :data:`SUPPORTED_ESTIMATORS`.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The target it was fitted on (for 'balanced' class weights).
+    sample_weight : ndarray of shape (n_samples,) or None
+        The sample weights it was fitted with.
+
+    Returns
+    -------
+    LinearModelAdapter
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skinfluence.models import make_adapter
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> est = LogisticRegression(max_iter=5000).fit(X, y)
+    >>> adapter = make_adapter(est, y, None)
+    >>> type(adapter).__name__, adapter.is_classifier, adapter.n_params
+    ('LogisticAdapter', True, 31)
+    """
+    reader = READERS.get(type(estimator))
+    if reader is None:
+        for cls, candidate in READERS.items():
             if isinstance(estimator, cls):
-                factory = candidate
+                reader = candidate
                 break
-    if factory is None:
+    if reader is None:
         raise TypeError(
             f"{type(estimator).__name__} is not supported. skinfluence explains "
             f"{', '.join(SUPPORTED_ESTIMATORS)}, or a Pipeline whose last step is one "
             "of them."
         )
-    return factory(estimator, y, sample_weight)
+    return reader(estimator, y, sample_weight)

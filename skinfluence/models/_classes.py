@@ -9,7 +9,9 @@ def encode_labels(y, classes):
     y = column_or_1d(y, warn=True)
     lookup = {label: i for i, label in enumerate(classes.tolist())}
     try:
-        idx = np.fromiter((lookup.get(v, -1) for v in y.tolist()), dtype=np.intp, count=len(y))
+        idx = np.fromiter(
+            (lookup.get(v, -1) for v in y.tolist()), dtype=np.intp, count=len(y)
+        )
     except TypeError:  # unhashable labels
         idx = np.full(len(y), -1, dtype=np.intp)
     if np.any(idx < 0):
@@ -21,7 +23,8 @@ def encode_labels(y, classes):
     return idx
 
 
-def resolved_class_weight(class_weight, classes, y_idx, sample_weight, *, with_sample_weight):
+def resolved_class_weight(class_weight, classes, y_idx, sample_weight, *,
+                          with_sample_weight):
     """Weight per class index, with 'balanced' frozen at the given data.
 
     ``with_sample_weight`` mirrors scikit-learn: LogisticRegression computes
@@ -42,5 +45,6 @@ def resolved_class_weight(class_weight, classes, y_idx, sample_weight, *, with_s
                 out[matches[0]] = weight
         return out
     raise ValueError(
-        f"class_weight={class_weight!r} is not supported: use None, a dict or 'balanced'."
+        f"class_weight={class_weight!r} is not supported: use None, a dict or "
+        "'balanced'."
     )

@@ -1,14 +1,14 @@
-"""LogisticRegression and LogisticRegressionCV (binary and multinomial)."""
+"""Reader for LogisticRegression and LogisticRegressionCV (binary and multinomial)."""
 
 import numpy as np
-from scipy.special import expit, log_softmax, softmax
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
-from ._base import LinearModelAdapter
+from .adapter import LinearModelAdapter
 from ._classes import encode_labels, resolved_class_weight
+from .losses import BinomialLoss, MultinomialLoss
 
-__all__ = ["BinaryLogisticAdapter", "MultinomialLogisticAdapter", "logistic_adapter"]
+__all__ = ["LogisticAdapter"]
 
 
 def _effective_C(estimator):
@@ -49,39 +49,111 @@ def _effective_C(estimator):
     return C
 
 
-class _LogisticAdapterBase(LinearModelAdapter):
-    """Shared reading of a fitted LogisticRegression(CV)."""
+class LogisticAdapter(LinearModelAdapter):
+    r"""Reader for LogisticRegression(CV): binary or multinomial log-loss, L2 penalty.
+
+    Objective (scikit-learn's, in sum form; ``s_i`` = sample_weight x class_weight)::
+
+        binary:       F = sum_i s_i [log(1 + exp(z_i)) - y_i z_i] + 1/(2C) ||w||^2
+        multinomial:  F = sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + 1/(2C) ||W||_F^2
+
+    i.e. :class:`~skinfluence.models.BinomialLoss` (one output ``z`` for
+    ``classes_[1]``, ``y_i`` in {0, 1}) or
+    :class:`~skinfluence.models.MultinomialLoss` (``K = n_classes``), with
+    ``lambda = 1/C`` (``C = np.inf``: no penalty). Gradient of row i's term:
+    ``s_i (p_i - onehot(y_i)) (x) [x_i, 1]``; Hessian
+    ``sum_i s_i (diag(p_i) - p_i p_i^T) (x) [x_i,1][x_i,1]^T + diag(1/C, .., 0)``.
+
+    Conventions: ``Y`` holds class indices. Multinomial ``theta`` has shape
+    ``(n_classes, n_dof)`` (``coef_`` with the intercept appended); adding one
+    vector to every class's *unpenalised* parameters leaves the softmax
+    unchanged (the intercepts always, every column when ``C = np.inf``), so
+    :meth:`null_space` returns those directions and solvers treat them exactly.
+    'balanced' class weights are frozen at the fit data (weighted counts, as
+    scikit-learn computes them).
+
+    Parameters
+    ----------
+    estimator : LogisticRegression or LogisticRegressionCV, fitted
+    y : array-like of shape (n_samples,)
+        The labels it was fitted on (for 'balanced' class weights).
+    sample_weight : ndarray of shape (n_samples,) or None
+
+    Attributes
+    ----------
+    C : float
+        The inverse L2 strength minimised with (``C_`` for the CV estimator).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skinfluence.models import LogisticAdapter
+    >>> X, y = load_iris(return_X_y=True)
+    >>> adapter = LogisticAdapter(LogisticRegression(max_iter=1000).fit(X, y), y, None)
+    >>> adapter.n_outputs, adapter.null_space().shape, adapter.has_proba
+    (3, (15, 1), True)
+    """
 
     is_classifier = True
     has_proba = True
 
     def __init__(self, estimator, y, sample_weight):
-        self.estimator = estimator
         self.C = _effective_C(estimator)
-        self.classes = np.asarray(estimator.classes_)
+        classes = np.asarray(estimator.classes_)
+        loss = BinomialLoss() if len(classes) == 2 else MultinomialLoss(len(classes))
         super().__init__(
-            estimator.coef_,
-            estimator.intercept_,
-            fit_intercept=estimator.fit_intercept,
-            l2_strength=0.0 if np.isinf(self.C) else 1.0 / self.C,
+            estimator, loss, fit_intercept=estimator.fit_intercept,
+            l2_strength=0.0 if np.isinf(self.C) else 1.0 / self.C, classes=classes,
         )
-        y_idx = self._class_index(self.encode_target(y))
+        y_idx = self.encode_target(y)
+        sw = np.ones(len(y_idx)) if sample_weight is None else sample_weight
         self.class_weight = resolved_class_weight(
-            estimator.class_weight, self.classes, y_idx, sample_weight,
-            with_sample_weight=True,
+            estimator.class_weight, classes, y_idx, sw, with_sample_weight=True,
         )
 
     def encode_target(self, y):
+        """Class indices of ``y`` in ``classes_``; an error for unseen labels.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray of int of shape (n_samples,)
+        """
         return encode_labels(y, self.classes)
 
-    def _class_index(self, Y):
-        return Y
+    def decision_weights(self, Y):
+        """``+-1`` (binary) or the centred value ``z_y - mean_k z_k`` (multinomial).
 
-    def row_weights(self, Y, sample_weight):
-        return sample_weight * self.class_weight[Y]
+        The centred value is the only one the softmax identifies.
+
+        Parameters
+        ----------
+        Y : ndarray of int of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, K)
+        """
+        if self.n_outputs == 1:
+            return np.where(Y == 1, 1.0, -1.0)[:, None]
+        W = np.full((len(Y), self.n_outputs), -1.0 / self.n_outputs)
+        W[np.arange(len(Y)), Y] += 1.0
+        return W
 
     def refit_estimator(self):
-        """An unfitted LogisticRegression minimising the same objective."""
+        """An unfitted LogisticRegression minimising the same objective.
+
+        Returns
+        -------
+        LogisticRegression
+            A clone; for LogisticRegressionCV, a LogisticRegression at the chosen
+            ``C_`` (no search). 'balanced' class weights become the dict of the
+            full-data weights.
+        """
         est = self.estimator
         if isinstance(est, LogisticRegression):
             est = clone(est)
@@ -91,98 +163,6 @@ class _LogisticAdapterBase(LinearModelAdapter):
                 tol=est.tol, max_iter=est.max_iter, random_state=est.random_state,
             )
         if isinstance(self.estimator.class_weight, str) or self.estimator.class_weight:
-            est.set_params(class_weight=dict(zip(self.classes.tolist(), self.class_weight)))
+            frozen = dict(zip(self.classes.tolist(), self.class_weight))
+            est.set_params(class_weight=frozen)
         return est
-
-
-class BinaryLogisticAdapter(_LogisticAdapterBase):
-    r"""Binary logistic regression, one output ``z = w.x + b`` for ``classes_[1]``.
-
-    Objective (scikit-learn's, in sum form; ``s_i`` = sample_weight x class_weight)::
-
-        F = sum_i s_i [log(1 + exp(z_i)) - y_i z_i] + 1/(2C) ||w||^2,  y_i in {0, 1}
-
-    Gradient of row i's term: ``s_i (sigma(z_i) - y_i) [x_i, 1]``.
-    Hessian: ``sum_i s_i sigma(z_i)(1 - sigma(z_i)) [x_i,1][x_i,1]^T + diag(1/C, .., 0)``.
-
-    Conventions: ``K = 1``; ``Y`` holds class indices (1 = ``classes_[1]``);
-    ``C = np.inf`` (no penalty) gives ``lambda = 0``.
-    """
-
-    def _loss_terms(self, Z, Y, *, gradient=False, curvature=False):
-        z = Z[..., 0]
-        y = np.asarray(Y, dtype=np.float64)
-        loss = np.logaddexp(0.0, z) - y * z
-        dZ = D = None
-        if gradient:
-            dZ = (expit(z) - y)[..., None]
-        if curvature:
-            D = (expit(z) * expit(-z))[..., None]
-        return loss, dZ, D
-
-    def proba(self, Z):
-        p1 = expit(Z[..., 0])
-        return np.stack([1.0 - p1, p1], axis=-1)
-
-    def decision_weights(self, Y):
-        return np.where(Y == 1, 1.0, -1.0)[:, None]
-
-
-class MultinomialLogisticAdapter(_LogisticAdapterBase):
-    r"""Multinomial (softmax) logistic regression, ``K = n_classes`` outputs.
-
-    Objective (sum form; ``s_i`` = sample_weight x class_weight)::
-
-        F = sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + 1/(2C) ||W||_F^2
-
-    Gradient of row i's term: ``s_i (p_i - onehot(y_i)) (x) [x_i, 1]``.
-    Hessian: ``sum_i s_i (diag(p_i) - p_i p_i^T) (x) [x_i,1][x_i,1]^T + penalty``.
-
-    Conventions: ``theta`` has shape ``(n_classes, n_dof)`` (scikit-learn's
-    ``coef_``, intercept appended). Adding one vector to every class's
-    *unpenalised* parameters leaves the softmax unchanged: the intercepts
-    always, every column when ``C = np.inf``. :meth:`null_space` returns those
-    directions; every row gradient is orthogonal to them, so the solver adds
-    the projector onto them and the answer stays exact (no damping).
-    """
-
-    curvature_is_diagonal = False
-
-    def _loss_terms(self, Z, Y, *, gradient=False, curvature=False):
-        Y = np.asarray(Y)
-        logp = log_softmax(Z, axis=-1)
-        loss = -np.take_along_axis(logp, Y[..., None], axis=-1)[..., 0]
-        dZ = D = None
-        if gradient or curvature:
-            p = np.exp(logp)
-        if gradient:
-            dZ = p.copy()
-            np.put_along_axis(dZ, Y[..., None], np.take_along_axis(dZ, Y[..., None], -1) - 1, -1)
-        if curvature:
-            D = -p[:, :, None] * p[:, None, :]
-            D[:, np.arange(self.n_outputs), np.arange(self.n_outputs)] += p
-        return loss, dZ, D
-
-    def proba(self, Z):
-        return softmax(Z, axis=-1)
-
-    def decision_weights(self, Y):
-        # centred decision value z_y - mean_k z_k: identifiable under the softmax shift
-        W = np.full((len(Y), self.n_outputs), -1.0 / self.n_outputs)
-        W[np.arange(len(Y)), Y] += 1.0
-        return W
-
-    def null_space(self):
-        K, d = self.n_outputs, self.n_dof
-        columns = range(d) if np.all(self.l2_strength == 0) else (
-            [d - 1] if self.fit_intercept else []
-        )
-        N = np.zeros((K, d, len(columns)))
-        for m, j in enumerate(columns):
-            N[:, j, m] = 1.0 / np.sqrt(K)
-        return N.reshape(K * d, -1) if len(columns) else None
-
-
-def logistic_adapter(estimator, y, sample_weight):
-    cls = BinaryLogisticAdapter if len(estimator.classes_) == 2 else MultinomialLogisticAdapter
-    return cls(estimator, y, sample_weight)
