@@ -10,7 +10,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 __all__ = [
+    "num_rows",
     "check_features",
+    "check_rows",
+    "check_same_rows",
+    "check_top_k",
     "check_sample_weight",
     "check_populations",
     "split_pipeline",
@@ -62,8 +66,18 @@ def split_pipeline(estimator, X, y, sample_weight):
     return feature_map, final
 
 
-def check_features(estimator, feature_map, X, name="X"):
-    """Transform ``X`` by the feature map and check it against the fitted model."""
+def check_features(estimator, feature_map, X, name="X", sparse_format=None):
+    """Transform ``X`` by the feature map and check it against the fitted model.
+
+    ``sparse_format="csr"``: a sparse result is converted to CSR (rows sliced).
+    """
+    X = _check_features(estimator, feature_map, X, name)
+    if sparse_format is not None and sparse.issparse(X) and X.format != sparse_format:
+        X = X.asformat(sparse_format)
+    return X
+
+
+def _check_features(estimator, feature_map, X, name):
     if feature_map is not None:
         X = feature_map.transform(X)
         X = _as_float64(X, name)
@@ -82,6 +96,33 @@ def check_features(estimator, feature_map, X, name="X"):
     except ValueError as exc:  # name the argument the user passed
         raise ValueError(str(exc).replace("Input X", f"Input {name}").replace(
             "X has", f"{name} has")) from None
+
+
+def num_rows(a):
+    """Rows of an array, sparse matrix, DataFrame or list."""
+    return a.shape[0] if hasattr(a, "shape") else len(a)
+
+
+def check_same_rows(X, y):
+    """The number of rows of X, checked against y's."""
+    n = num_rows(X)
+    if num_rows(y) != n:
+        raise ValueError(f"X has {n} rows but y has {num_rows(y)}.")
+    return n
+
+
+def check_rows(estimator, feature_map, X, y, name="X_test", y_name="y_test"):
+    """:func:`check_features` of ``X``, and ``y`` with as many rows."""
+    Xt = check_features(estimator, feature_map, X, name=name)
+    if num_rows(y) != Xt.shape[0]:
+        raise ValueError(f"{name} has {Xt.shape[0]} rows but {y_name} has {num_rows(y)}.")
+    return Xt
+
+
+def check_top_k(k, n_train):
+    """``k`` of ``top_influences``: an integer in ``[1, n_train]``."""
+    if not isinstance(k, numbers.Integral) or not 1 <= k <= n_train:
+        raise ValueError(f"k must be an integer in [1, n_train={n_train}], got {k!r}.")
 
 
 def check_sample_weight(sample_weight, n_samples):

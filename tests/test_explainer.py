@@ -14,11 +14,18 @@ from sklearn.linear_model import (
     RidgeCV,
 )
 
-import skinfluence.explainer as explainer_module
+import skinfluence.parallel as parallel_module
 from _refit import refit_without
+from skinfluence.influence import BlockLoop, FittedObjective
 from skinfluence import InfluenceExplainer, InfluenceWarning, SingularHessianError
 
 TIGHT = dict(solver="newton-cholesky", tol=1e-12, max_iter=1000)
+
+
+def _loop(ex):
+    """The explainer's block loop (to count its blocks of training rows)."""
+    obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+    return BlockLoop(obj, ex.method)
 
 
 @pytest.mark.parametrize("method", ["first_order", "newton"])
@@ -57,8 +64,8 @@ def test_top_influences_matches_sorted_influence_across_blocks(fitted, monkeypat
     est, X, y, Xt, yt = fitted
     ex = InfluenceExplainer(est).fit(X, y)
     I = ex.influence(Xt, yt)
-    monkeypatch.setattr(explainer_module, "_CHUNK_ELEMENTS", 200 * ex._row_cost(len(Xt)))
-    assert len(ex._chunks(ex._row_cost(len(Xt)))) > 2
+    monkeypatch.setattr(parallel_module, "BLOCK_ELEMENTS", 200 * _loop(ex).row_cost(len(Xt)))
+    assert len(_loop(ex).blocks(len(Xt))) > 2
     top = ex.top_influences(Xt, yt, k=7)
     np.testing.assert_array_equal(top.helpful_indices, np.argsort(-I, axis=1, kind="stable")[:, :7])
     np.testing.assert_array_equal(top.harmful_indices, np.argsort(I, axis=1, kind="stable")[:, :7])
@@ -165,3 +172,55 @@ def test_converged_fits_do_not_warn(breast_cancer, diabetes):
         InfluenceExplainer(Ridge()).fit(*diabetes[:2])
         InfluenceExplainer(LogisticRegression(**TIGHT)).fit(*breast_cancer[:2])
         InfluenceExplainer(LogisticRegression(max_iter=1000)).fit(*breast_cancer[:2])
+
+
+@pytest.mark.parametrize("method", ["first_order", "newton"])
+def test_mean_influence_is_the_mean_of_influence(fitted, method):
+    est, X, y, Xt, yt = fitted
+    ex = InfluenceExplainer(est, method=method).fit(X, y)
+    for target in ("loss", "prediction"):
+        I = ex.influence(Xt, yt, target=target)
+        got = ex.mean_influence(Xt, yt, target=target)
+        err = np.abs(got - I.mean(axis=0)).max() / np.abs(I).max()
+        assert got.shape == (len(X),) and err < 1e-10, f"{method} {target}: {err:.2e}"
+    w = np.random.RandomState(0).uniform(0.0, 3.0, len(Xt))
+    got = ex.mean_influence(Xt, yt, sample_weight=w)
+    want = np.average(ex.influence(Xt, yt), axis=0, weights=w)
+    err = np.abs(got - want).max() / np.abs(want).max()
+    assert err < 1e-10, f"{method} weighted mean: relative error {err:.2e}"
+
+
+def test_mean_influence_predicts_the_refit_mean_loss(diabetes):
+    """Squared loss, newton: the change of the mean test loss, exactly as refitting."""
+    X, y, Xt, yt = diabetes
+    est = Ridge(alpha=0.5).fit(X, y)
+    ex = InfluenceExplainer(est, method="newton").fit(X, y)
+    got = ex.mean_influence(Xt, yt)
+    for j in (0, 41, 300):
+        refit = refit_without(est, X, y, [j])
+        truth = np.mean((yt - refit.predict(Xt)) ** 2) - np.mean((yt - est.predict(Xt)) ** 2)
+        assert abs(got[j] - truth) <= 1e-7 * abs(truth) + 1e-9, \
+            f"row {j}: mean_influence {got[j]:.6g} vs refit {truth:.6g}"
+
+
+def test_mean_influence_agrees_with_the_pruner_reference(breast_cancer):
+    from skinfluence.pruning import mean_loss_influence
+
+    X, y, Xt, yt = breast_cancer
+    ex = InfluenceExplainer(LogisticRegression(**TIGHT)).fit(X, y)
+    got, want = ex.mean_influence(Xt, yt), mean_loss_influence(ex, Xt, yt)
+    err = np.abs(got - want).max() / np.abs(want).max()
+    assert err < 1e-12, f"mean_influence vs pruning.mean_loss_influence: {err:.2e}"
+
+
+def test_mean_influence_bad_inputs(breast_cancer):
+    X, y, Xt, yt = breast_cancer
+    ex = InfluenceExplainer(LogisticRegression(**TIGHT)).fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight"):
+        ex.mean_influence(Xt, yt, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="rows"):
+        ex.mean_influence(Xt, yt[:-1])
+    with pytest.raises(ValueError, match="target"):
+        ex.mean_influence(Xt, yt, target="nope")
+    with pytest.raises(NotFittedError):
+        InfluenceExplainer(LogisticRegression()).mean_influence(Xt, yt)

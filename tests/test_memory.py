@@ -4,11 +4,19 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-import skinfluence.explainer as explainer_module
+import skinfluence.parallel as parallel_module
+from skinfluence.parallel import memory_budget
 from conftest import fit_case
+from skinfluence.influence import BlockLoop, FittedObjective
 from skinfluence import InfluenceExplainer
 
 TIGHT = dict(solver="newton-cholesky", tol=1e-12, max_iter=1000)
+
+
+def _loop(ex):
+    """The explainer's block loop (to count its blocks of training rows)."""
+    obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+    return BlockLoop(obj, ex.method)
 
 
 @pytest.fixture(params=["binary", "multinomial", "ridge"])
@@ -25,8 +33,8 @@ def test_chunked_equals_unchunked(fitted, solver, method, monkeypatch):
     one = ex.influence(Xt, yt), ex.self_influence()
     if solver == "cholesky":
         one += (ex.params_influence(),)
-    monkeypatch.setattr(explainer_module, "_CHUNK_ELEMENTS", 97 * ex._row_cost(len(Xt)))
-    assert len(ex._chunks(ex._row_cost(len(Xt)))) > 3
+    monkeypatch.setattr(parallel_module, "BLOCK_ELEMENTS", 97 * _loop(ex).row_cost(len(Xt)))
+    assert len(_loop(ex).blocks(len(Xt))) > 3
     many = ex.influence(Xt, yt), ex.self_influence()
     if solver == "cholesky":
         many += (ex.params_influence(),)
@@ -60,7 +68,7 @@ def test_influence_refuses_an_output_over_the_budget(breast_cancer):
 def test_default_budget_is_half_the_physical_memory(breast_cancer):
     X, y, Xt, yt = breast_cancer
     ex = InfluenceExplainer(LogisticRegression(**TIGHT)).fit(X, y)
-    budget = ex._memory_budget()
+    budget = memory_budget(ex.max_memory)
     assert 2**26 < budget < 2**50
 
 
@@ -69,8 +77,8 @@ def test_n_jobs_two_equals_one(fitted, solver, monkeypatch):
     est, X, y, Xt, yt = fitted
     one = InfluenceExplainer(est, solver=solver, n_jobs=1).fit(X, y)
     two = InfluenceExplainer(est, solver=solver, n_jobs=2).fit(X, y)
-    monkeypatch.setattr(explainer_module, "_CHUNK_ELEMENTS", 100 * one._row_cost(len(Xt)))
-    assert len(two._chunks(two._row_cost(len(Xt)))) > 1
+    monkeypatch.setattr(parallel_module, "BLOCK_ELEMENTS", 100 * _loop(one).row_cost(len(Xt)))
+    assert len(_loop(two).blocks(len(Xt))) > 1
     np.testing.assert_array_equal(one.influence(Xt, yt), two.influence(Xt, yt))
     np.testing.assert_array_equal(one.self_influence(), two.self_influence())
     a, b = one.top_influences(Xt, yt, k=4), two.top_influences(Xt, yt, k=4)
@@ -93,13 +101,55 @@ def test_runs_on_a_dask_cluster(breast_cancer, monkeypatch):
     X, y, Xt, yt = breast_cancer
     est = LogisticRegression(**TIGHT).fit(X, y)
     ref = InfluenceExplainer(est).fit(X, y)
-    monkeypatch.setattr(explainer_module, "_CHUNK_ELEMENTS", 100 * ref._row_cost(len(Xt)))
+    monkeypatch.setattr(parallel_module, "BLOCK_ELEMENTS", 100 * _loop(ref).row_cost(len(Xt)))
     expected_I, expected_si = ref.influence(Xt, yt), ref.self_influence()
     with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
                             dashboard_address=None):
         with joblib.parallel_config(backend="dask"):
             ex = InfluenceExplainer(est, n_jobs=2).fit(X, y)
-            assert len(ex._chunks(ex._row_cost(len(Xt)))) > 1
+            assert len(_loop(ex).blocks(len(Xt))) > 1
             I, si = ex.influence(Xt, yt), ex.self_influence()
     np.testing.assert_array_equal(I, expected_I)
     np.testing.assert_array_equal(si, expected_si)
+
+
+def test_newton_workers_read_a_prepared_inverse_and_set_nothing(fitted, monkeypatch):
+    """method="newton" forms H^{-1} once, in the calling thread, before the workers
+    start: n_jobs=2 threads give the bits of n_jobs=1, and no object is written from
+    a worker thread."""
+    import threading
+
+    from skinfluence.influence import StreamingTopK
+    from skinfluence.solvers import CholeskySolver, HessianOperator
+
+    est, X, y, Xt, yt = fitted
+    one = InfluenceExplainer(est, method="newton", solver="cholesky", n_jobs=1).fit(X, y)
+    two = InfluenceExplainer(est, method="newton", solver="cholesky", n_jobs=2).fit(X, y)
+    monkeypatch.setattr(parallel_module, "BLOCK_ELEMENTS", 60 * _loop(one).row_cost(len(Xt)))
+    assert len(_loop(two).blocks(len(Xt))) > 2
+    written, threads = [], set()
+
+    def record(obj, name, value):
+        if threading.current_thread() is not threading.main_thread():
+            written.append(f"{type(obj).__name__}.{name}")
+        object.__setattr__(obj, name, value)
+
+    for cls in (InfluenceExplainer, FittedObjective, BlockLoop, CholeskySolver,
+                HessianOperator, StreamingTopK):
+        monkeypatch.setattr(cls, "__setattr__", record)
+    import skinfluence.influence.kernels as kernels
+
+    block = kernels.influence_block
+    monkeypatch.setattr(kernels, "influence_block", lambda *a, **k: (
+        threads.add(threading.current_thread().name), block(*a, **k))[1])
+    import skinfluence.influence.loop as loop_module
+
+    monkeypatch.setattr(loop_module, "influence_block", kernels.influence_block)
+    I2, si2, top2 = two.influence(Xt, yt), two.self_influence(), two.top_influences(Xt, yt, 3)
+    assert len(threads) > 1, f"blocks did not run in several threads: {threads}"
+    assert not written, f"attributes set inside workers: {sorted(set(written))}"
+    np.testing.assert_array_equal(one.influence(Xt, yt), I2)
+    np.testing.assert_array_equal(one.self_influence(), si2)
+    np.testing.assert_array_equal(one.top_influences(Xt, yt, 3).helpful_scores,
+                                  top2.helpful_scores)
+    np.testing.assert_array_equal(one.params_influence(), two.params_influence())

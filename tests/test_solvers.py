@@ -19,6 +19,7 @@ from skinfluence.solvers import (
     CGSolver,
     CholeskySolver,
     LissaSolver,
+    make_solver,
     resolve_solver,
 )
 
@@ -200,3 +201,41 @@ def test_hessian_diagonal_is_structural_and_exact(case):
     np.testing.assert_allclose(op.diagonal(), np.diag(H), rtol=1e-12, atol=1e-12)
     V = np.random.RandomState(0).standard_normal((op.n_params, 3))
     np.testing.assert_allclose(op.matvec(V), H @ V, rtol=1e-10, atol=1e-10 * np.abs(H @ V).max())
+
+
+def test_solvers_are_estimator_style_and_clone(breast_cancer):
+    from sklearn.base import clone
+
+    from skinfluence.solvers import SOLVER_NAMES, SOLVERS
+
+    cg = CGSolver(tol=1e-10, max_iter=50)
+    assert cg.get_params() == {"tol": 1e-10, "max_iter": 50}
+    copy = clone(cg)
+    assert copy is not cg and copy.get_params() == cg.get_params()
+    lissa = LissaSolver(recursion_depth=7, batch_size=9, random_state=3)
+    assert clone(lissa).get_params() == lissa.get_params()
+    assert lissa.set_params(n_repeats=2).n_repeats == 2
+    assert CholeskySolver().get_params() == {}
+    assert repr(cg) == "CGSolver(max_iter=50, tol=1e-10)"
+    # the explainer's options are estimator params too: clone copies the solver
+    X, y, Xt, yt = breast_cancer
+    ex = InfluenceExplainer(LogisticRegression(**TIGHT), solver=cg)
+    assert ex.get_params()["solver__tol"] == 1e-10
+    twin = clone(ex)
+    assert twin.solver is not cg and twin.solver.get_params() == cg.get_params()
+    fitted = twin.fit(X, y)
+    assert fitted.solver_.get_params() == cg.get_params() and not hasattr(cg, "inv_diag_")
+    # one table of names: the parameter constraint and the factory read the same one
+    (names,) = [c for c in InfluenceExplainer._parameter_constraints["solver"]
+                if hasattr(c, "options")]
+    assert names.options == set(SOLVER_NAMES) == {"auto", *SOLVERS}
+    with pytest.raises(ValueError, match="'auto', 'cholesky', 'cg', 'lissa'"):
+        make_solver("qr", fitted.operator_)
+
+
+def test_lissa_takes_the_explainer_random_state_only_when_it_has_none(breast_cancer):
+    X, y, Xt, yt = breast_cancer
+    est = LogisticRegression(**TIGHT).fit(X, y)
+    fit = lambda s, rs: InfluenceExplainer(est, solver=s, random_state=rs).fit(X, y)
+    assert fit(LissaSolver(recursion_depth=5), 7).solver_.random_state == 7
+    assert fit(LissaSolver(recursion_depth=5, random_state=1), 7).solver_.random_state == 1

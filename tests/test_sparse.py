@@ -115,3 +115,18 @@ def test_wide_sparse_runs_matrix_free():
     np.testing.assert_allclose(si, ref.self_influence(), rtol=0, atol=1e-9 * si.max())
     r = np.corrcoef(I.ravel(), ref.influence(X[200:], y[200:]).ravel())[0, 1]
     assert r >= 0.9999, f"sparse cg vs cholesky: Pearson {r:.6f}"
+
+
+@pytest.mark.parametrize("method", ["first_order", "newton"])
+def test_mean_influence_on_sparse_rows(text, method):
+    X, y, Xt, yt = text
+    est = LogisticRegression(C=1.0, **TIGHT).fit(X, y)
+    sp = InfluenceExplainer(est, method=method, solver="cholesky").fit(X, y)
+    I = sp.influence(Xt, yt)
+    got = sp.mean_influence(Xt, yt)
+    err = np.abs(got - I.mean(axis=0)).max() / np.abs(I).max()
+    assert err < 1e-10, f"sparse {method}: mean_influence vs mean of influence {err:.2e}"
+    dense = InfluenceExplainer(est, method=method, solver="cholesky").fit(X.toarray(), y)
+    ref = dense.mean_influence(Xt.toarray(), yt)
+    err = np.abs(got - ref).max() / np.abs(ref).max()
+    assert err < 1e-9, f"sparse vs dense mean_influence: {err:.2e}"

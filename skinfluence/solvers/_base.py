@@ -1,12 +1,11 @@
 """What every solver receives and offers: apply H^{-1} to a block of vectors."""
 
 import numpy as np
+from sklearn.base import BaseEstimator
+
+from ..parallel import MATVEC_BLOCK_ELEMENTS, count_nonzero
 
 __all__ = ["HessianOperator", "HessianSolver"]
-
-
-#: ``matvec`` works on blocks of training rows of at most this many Z-space values.
-MATVEC_BLOCK_ELEMENTS = 2**21
 
 
 class HessianOperator:
@@ -194,8 +193,7 @@ class HessianOperator:
         float
         """
         X = self.X
-        nnz = X.nnz if hasattr(X, "nnz") else X.shape[0] * X.shape[1]
-        return 4.0 * (nnz + X.shape[0]) * self.adapter.n_outputs * m
+        return 4.0 * (count_nonzero(X) + X.shape[0]) * self.adapter.n_outputs * m
 
     def project(self, B):
         """Remove the null-space component of B (n_params, m); B itself if none.
@@ -214,8 +212,13 @@ class HessianOperator:
         return B - N @ (N.T @ B)
 
 
-class HessianSolver:
+class HessianSolver(BaseEstimator):
     """Interface: ``fit(operator)``, then ``solve(B)`` = H^{-1} B for B (n_params, m).
+
+    Solvers are estimator-style: their options are constructor parameters, so
+    ``get_params``, ``set_params``, ``repr`` and :func:`sklearn.base.clone` work
+    as for any scikit-learn estimator; ``fit`` stores what it computes in
+    attributes ending in ``_``.
 
     On the null space N of a redundant parametrisation, ``solve`` returns the
     minimum-norm solution: the right-hand sides given are orthogonal to N, and
@@ -223,12 +226,41 @@ class HessianSolver:
     """
 
     def fit(self, operator):
+        """Prepare to apply ``H^{-1}`` for the Hessian ``operator``.
+
+        Parameters
+        ----------
+        operator : HessianOperator
+
+        Returns
+        -------
+        self
+        """
         raise NotImplementedError
 
     def solve(self, B):
+        """``H^{-1} B``.
+
+        Parameters
+        ----------
+        B : ndarray of shape (n_params,) or (n_params, m)
+
+        Returns
+        -------
+        ndarray shaped like ``B``
+        """
         raise NotImplementedError
 
     def quad_form(self, B):
-        """``diag(B.T H^{-1} B)``, shape (m,)."""
+        """``diag(B.T H^{-1} B)``.
+
+        Parameters
+        ----------
+        B : ndarray of shape (n_params, m)
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
         B = np.asarray(B, dtype=np.float64)
         return np.einsum("ij,ij->j", B, self.solve(B))

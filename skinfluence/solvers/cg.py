@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from .._threads import blas_limit
+from ..parallel import blas_limit
 from ..exceptions import InfluenceWarning, SingularHessianError
 from ._base import HessianSolver
 

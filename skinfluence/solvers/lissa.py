@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._threads import blas_limit
+from ..parallel import blas_limit
 from ._base import HessianSolver
 
 __all__ = ["LissaSolver"]

@@ -1,0 +1,67 @@
+"""The influence layer: what removing training rows does, from a fitted objective.
+
+- :mod:`~skinfluence.influence.objective`: the fitted objective on its training
+  rows (:class:`FittedObjective`), the one place that says what a removed row takes
+  out of it, and the stationarity check.
+- :mod:`~skinfluence.influence.shifts`: parameter shifts ``theta_{-S} - theta``,
+  first order ``H^{-1} g`` and Newton ``(H - H_S)^{-1} g``.
+- :mod:`~skinfluence.influence.kernels`: influence of a block of training rows on
+  test rows (one GEMM per output for first order; Q evaluated exactly for
+  Newton), and of each row on itself.
+- :mod:`~skinfluence.influence.mean`: influence on a weighted mean of Q, one solve.
+- :mod:`~skinfluence.influence.topk`: streaming top-k over blocks.
+- :mod:`~skinfluence.influence.loop`: the block loop (:class:`BlockLoop`): the
+  kernels over blocks of training rows through joblib, with whatever a block
+  reads computed before the workers start.
+
+It imports :mod:`skinfluence.models` (the objective) and :mod:`skinfluence.solvers`
+(``H^{-1}``), and :mod:`skinfluence.parallel` (blocks, workers), never the explainer.
+"""
+
+from .loop import BlockLoop
+from .kernels import (
+    TargetRows,
+    influence_block,
+    population_influence,
+    predictor_shift,
+    retrain_effects,
+    self_influence_block,
+)
+from .mean import mean_influence_first_order
+from .objective import (
+    REFIT_STATIONARITY_TOLERANCE,
+    STATIONARITY_TOLERANCE,
+    FittedObjective,
+    gradient_norms,
+    warn_if_not_stationary,
+)
+from .shifts import (
+    EXPLICIT_INVERSE_MAX_PARAMS,
+    explicit_inverse,
+    first_order_shifts,
+    newton_shifts,
+    population_shifts,
+)
+from .topk import StreamingTopK
+
+__all__ = [
+    "BlockLoop",
+    "EXPLICIT_INVERSE_MAX_PARAMS",
+    "REFIT_STATIONARITY_TOLERANCE",
+    "STATIONARITY_TOLERANCE",
+    "FittedObjective",
+    "StreamingTopK",
+    "TargetRows",
+    "explicit_inverse",
+    "first_order_shifts",
+    "gradient_norms",
+    "influence_block",
+    "mean_influence_first_order",
+    "newton_shifts",
+    "population_influence",
+    "population_shifts",
+    "self_influence_block",
+    "predictor_shift",
+    "retrain_effects",
+    "warn_if_not_stationary",
+]

@@ -1,0 +1,320 @@
+"""Influence of a block of training rows on test rows, and of each row on itself.
+
+``influence[t, j] = Q_t(theta) - Q_t(theta_{-j})`` (predicted):
+
+- first order: ``-(H^{-1} grad Q_t) . g_j``. ``H^{-1} grad Q_t`` is solved once for
+  all test rows (:class:`TargetRows`); with ``g_j = e_j (x) [x_j, 1]`` a block is then
+  one GEMM per output, written into the caller's result in place.
+- newton: ``Q_t`` evaluated exactly at ``theta + (H - H_j)^{-1} g_j``.
+"""
+
+import numpy as np
+from scipy import sparse
+
+from ..models._base import _augmented_dot
+from .shifts import newton_shifts, population_shifts
+
+__all__ = [
+    "TargetRows",
+    "influence_block",
+    "population_influence",
+    "predictor_shift",
+    "retrain_effects",
+    "self_influence_block",
+]
+
+
+class TargetRows:
+    """Test rows and what every block of training rows reads about them.
+
+    Computed once, before the blocks run: the linear predictor, the target's
+    value, and for first order ``H^{-1} grad_theta Q_t`` of every test row.
+
+    Parameters
+    ----------
+    objective : FittedObjective
+    X : {ndarray, sparse matrix} of shape (n_test, n_features)
+    Y : ndarray
+        Encoded targets of the test rows.
+    target : object
+        The quantity Q (:mod:`skinfluence.targets`).
+    method : {"first_order", "newton"}
+
+    Attributes
+    ----------
+    Z : ndarray of shape (n_test, K)
+        Linear predictor at the fitted parameters.
+    solves : ndarray of shape (K * n_test, n_dof) or None
+        ``H^{-1} grad_theta Q_t``, output-major (first order only).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.influence import FittedObjective, TargetRows
+    >>> from skinfluence.targets import make_target
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+    >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+    >>> test = TargetRows(obj, X[:3], ex.adapter_.encode_target(y[:3]),
+    ...                   make_target("loss", ex.adapter_), "first_order")
+    >>> test.solves.shape
+    (3, 11)
+    """
+
+    def __init__(self, objective, X, Y, target, method):
+        a = objective.adapter
+        self.X, self.Y, self.target, self.method = X, Y, target, method
+        self.n_test = X.shape[0]
+        self.Z = a.decision(X)
+        self.solves = None
+        if method == "first_order":
+            q = target.gradient(self.Z, Y)  # (n_test, K)
+            Xa = a.augmented_rows(X)
+            V = (q.T[:, None, :] * Xa.T[None, :, :]).reshape(a.n_params, self.n_test)
+            S = objective.solver.solve(V).reshape(a.n_outputs, a.n_dof, self.n_test)
+            self.solves = S.transpose(0, 2, 1).reshape(-1, a.n_dof)
+
+    def value(self):
+        """``Q_t`` at the fitted parameters, (n_test,)."""
+        return self.target.value(self.Z, self.Y)
+
+
+def predictor_shift(adapter, X, shifts):
+    """Change of the linear predictor of rows X under each parameter shift.
+
+    Parameters
+    ----------
+    adapter : LinearModelAdapter
+    X : {ndarray, sparse matrix} of shape (n_test, n_features)
+    shifts : ndarray of shape (n_shifts, n_params)
+        Augmented layout.
+
+    Returns
+    -------
+    ndarray of shape (n_test, n_shifts, K)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skinfluence.influence import predictor_shift
+    >>> from skinfluence.models import make_adapter
+    >>> X = np.array([[0.0], [1.0], [2.0]]); y = np.array([0.0, 1.0, 3.0])
+    >>> a = make_adapter(LinearRegression().fit(X, y), y, None)
+    >>> predictor_shift(a, X, np.array([[1.0, 0.0], [0.0, 1.0]]))[:, :, 0]
+    array([[0., 1.],
+           [1., 1.],
+           [2., 1.]])
+    """
+    K = adapter.n_outputs
+    S = shifts.reshape(len(shifts) * K, adapter.n_dof)
+    Z = _augmented_dot(X, S, adapter.fit_intercept)
+    return Z.reshape(X.shape[0], len(shifts), K)
+
+
+def influence_block(objective, test, rows, inverse=None, out=None):
+    """Influence of the training rows ``rows`` on every test row.
+
+    Parameters
+    ----------
+    objective : FittedObjective
+    test : TargetRows
+    rows : slice
+        Consecutive training rows (read from X as a view).
+    inverse : ndarray, default=None
+        ``H^{-1}`` for newton (see :func:`~skinfluence.influence.explicit_inverse`).
+    out : ndarray of shape (n_test, n_rows), default=None
+        Written in place (then returns None): the product lands in the result
+        directly, no second pass over fresh memory.
+
+    Returns
+    -------
+    ndarray of shape (n_test, n_rows), or None when ``out`` is given.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.influence import FittedObjective, TargetRows, influence_block
+    >>> from skinfluence.targets import make_target
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+    >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+    >>> test = TargetRows(obj, X[:3], ex.adapter_.encode_target(y[:3]),
+    ...                   make_target("loss", ex.adapter_), "first_order")
+    >>> influence_block(obj, test, slice(0, 5)).shape
+    (3, 5)
+    """
+    if test.method == "first_order":
+        block = _first_order_block(objective, test, rows, out)
+    else:
+        shifts = newton_shifts(objective, rows, inverse)
+        dz = predictor_shift(objective.adapter, test.X, shifts)
+        block = test.value()[:, None] - test.target.value(test.Z[:, None, :] + dz, test.Y)
+    if out is None:
+        return block
+    if block is not out:
+        out[...] = block
+    return None
+
+
+def _first_order_block(objective, test, rows, out):
+    # -(H^{-1} grad Q_t) . g_j with g_j = e_j (x) [x_j, 1]: fold -e_jk into the rows,
+    # one GEMM per output, (n_test, rows) each, summed in a fixed order (so any
+    # blocking gives the same bits)
+    a = objective.adapter
+    W = -objective.removed_gradient(rows)
+    S = test.solves.reshape(a.n_outputs, test.n_test, a.n_dof)
+    Xr = objective.X[rows]
+    acc = None
+    for k in range(a.n_outputs):
+        w = W[:, k]
+        if sparse.issparse(Xr):
+            Xw = sparse.diags_array(w) @ Xr
+            if a.fit_intercept:
+                Xw = sparse.hstack([Xw, w[:, None]], format="csr")
+            term = np.asarray(Xw @ S[k].T).T
+        else:
+            Xw = np.empty((len(w), a.n_dof))
+            np.multiply(Xr, w[:, None], out=Xw[:, : Xr.shape[1]])
+            if a.fit_intercept:
+                Xw[:, -1] = w
+            term = np.matmul(S[k], Xw.T, out=out if k == 0 else None)
+        acc = term if acc is None else acc.__iadd__(term)
+    return acc
+
+
+def self_influence_block(objective, rows, method, inverse=None):
+    """Influence of each training row in ``rows`` on its own loss: (n_rows,), >= 0.
+
+    ``loss_j(theta_{-j}) - loss_j(theta)``; first order ``c_j grad_j^T H^{-1}
+    grad_j`` (a quadratic form: the removed term's gradient is ``c_j grad_j``).
+
+    Parameters
+    ----------
+    objective : FittedObjective
+    rows : slice
+    method : {"first_order", "newton"}
+    inverse : ndarray, default=None
+        ``H^{-1}`` for newton.
+
+    Returns
+    -------
+    ndarray of shape (n_rows,)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.influence import FittedObjective, self_influence_block
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+    >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+    >>> bool((self_influence_block(obj, slice(0, 5), "first_order") > 0).all())
+    True
+    """
+    a = objective.adapter
+    Xr, Yr = objective.X[rows], objective.Y[rows]
+    if method == "first_order":
+        n = Xr.shape[0]
+        U = a.row_gradients(Xr, Yr, np.ones(n))
+        return objective.weights[rows] * objective.solver.quad_form(U.T)
+    Z = a.decision(Xr)
+    shifts = newton_shifts(objective, rows, inverse).reshape(Xr.shape[0], a.n_outputs, -1)
+    dz = np.einsum("jd,jkd->jk", a.augmented_rows(Xr), shifts)
+    return a.loss(Z + dz, Yr) - a.loss(Z, Yr)
+
+
+
+def population_influence(objective, test, populations, fit_solver=None):
+    """Influence of removing each population on every test row.
+
+    first_order: ``-grad Q_t . H^{-1} g_S`` (the sum of the rows' influences);
+    newton: ``Q_t`` exactly at ``theta + (H - H_S)^{-1} g_S``.
+
+    Parameters
+    ----------
+    objective : FittedObjective
+    test : TargetRows
+    populations : list of ndarray of int
+    fit_solver : callable, default=None
+        ``fit_solver(operator)``: a solver fitted on ``H - H_S`` (newton only).
+
+    Returns
+    -------
+    ndarray of shape (n_test, n_populations)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.influence import (
+    ...     FittedObjective, TargetRows, influence_block, population_influence)
+    >>> from skinfluence.targets import make_target
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+    >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+    >>> test = TargetRows(obj, X[:3], ex.adapter_.encode_target(y[:3]),
+    ...                   make_target("loss", ex.adapter_), "first_order")
+    >>> both = population_influence(obj, test, [np.array([0, 1])])[:, 0]
+    >>> bool(np.allclose(both, influence_block(obj, test, slice(0, 2)).sum(axis=1)))
+    True
+    """
+    shifts = population_shifts(objective, populations, test.method, fit_solver)
+    dz = predictor_shift(objective.adapter, test.X, shifts)
+    if test.method == "first_order":
+        return -np.einsum("tsk,tk->ts", dz, test.target.gradient(test.Z, test.Y))
+    return test.value()[:, None] - test.target.value(test.Z[:, None, :] + dz, test.Y)
+
+
+def retrain_effects(adapter, X, Y, target, populations, n_train, refit):
+    """The actual ``Q_t(theta) - Q_t(theta refitted without S)`` for each population.
+
+    Parameters
+    ----------
+    adapter : LinearModelAdapter
+    X : {ndarray, sparse matrix} of shape (n_test, n_features)
+    Y : ndarray
+        Encoded targets.
+    target : object
+        The quantity Q (:mod:`skinfluence.targets`).
+    populations : list of ndarray of int
+    n_train : int
+        Number of training rows.
+    refit : callable
+        ``refit(keep)`` for a boolean mask of the training rows kept returns the
+        refitted model's adapter.
+
+    Returns
+    -------
+    ndarray of shape (n_test, n_populations)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence.influence import retrain_effects
+    >>> from skinfluence.models import make_adapter
+    >>> from skinfluence.targets import make_target
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> a = make_adapter(Ridge().fit(X, y), y, None)
+    >>> def refit(keep):
+    ...     return make_adapter(Ridge().fit(X[keep], y[keep]), y[keep], None)
+    >>> retrain_effects(a, X[:3], a.encode_target(y[:3]), make_target("loss", a),
+    ...                 [np.array([0])], len(X), refit).shape
+    (3, 1)
+    """
+    q_full = target.value(adapter.decision(X), Y)
+    out = np.empty((X.shape[0], len(populations)))
+    for s, idx in enumerate(populations):
+        keep = np.ones(n_train, dtype=bool)
+        keep[idx] = False
+        out[:, s] = q_full - target.value(adapter.decision(X, theta=refit(keep).theta), Y)
+    return out

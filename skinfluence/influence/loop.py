@@ -1,0 +1,253 @@
+"""The block loop: influence kernels over blocks of training rows, through joblib.
+
+Each method prepares, in the calling thread, everything a block reads (test-side
+solves, newton's explicit ``H^{-1}``, the running top-k thresholds), then maps a
+pure function of the block over :func:`~skinfluence.parallel.row_blocks`; workers
+set no attribute anywhere. Results larger than the memory budget are refused
+before any work.
+"""
+
+import numpy as np
+
+from ..parallel import (blas_limit, check_output_size, count_nonzero, map_blocks,
+                        memory_budget, row_blocks, shares_memory)
+from .kernels import TargetRows, influence_block, population_influence, self_influence_block
+from .mean import mean_influence_first_order
+from .shifts import explicit_inverse, first_order_shifts, newton_shifts
+from .topk import StreamingTopK
+
+__all__ = ["BlockLoop"]
+
+
+class BlockLoop:
+    """Run the influence kernels of one method over blocks of training rows.
+
+    Parameters
+    ----------
+    objective : FittedObjective
+    method : {"first_order", "newton"}
+    n_jobs : int, default=None
+        joblib workers (threads by default).
+    verbose : int, default=0
+    max_memory : float, default=None
+        Budget in bytes for a returned matrix (:func:`~skinfluence.parallel.memory_budget`).
+    fit_solver : callable, default=None
+        ``fit_solver(operator)``: a solver fitted on a Hessian (newton populations).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.influence import BlockLoop, FittedObjective
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+    >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+    >>> BlockLoop(obj, "newton").self_influence().shape
+    (442,)
+    """
+
+    def __init__(self, objective, method, n_jobs=None, verbose=0, max_memory=None,
+                 fit_solver=None):
+        self.objective, self.method = objective, method
+        self.n_jobs, self.verbose = n_jobs, verbose
+        self.max_memory, self.fit_solver = max_memory, fit_solver
+
+    def target_rows(self, X, Y, target):
+        """The test rows, with their solves (:class:`TargetRows`).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_test, n_features)
+        Y : ndarray
+            Encoded targets.
+        target : object
+            The quantity Q (:mod:`skinfluence.targets`).
+
+        Returns
+        -------
+        TargetRows
+        """
+        a = self.objective.adapter
+        flops = count_nonzero(self.objective.X) * a.n_outputs * (X.shape[0] + a.n_params)
+        with blas_limit(flops):
+            return TargetRows(self.objective, X, Y, target, self.method)
+
+    def row_cost(self, n_test):
+        """float64 values a block holds per training row (its solves and outputs)."""
+        a = self.objective.adapter
+        solve = a.n_params * (a.n_outputs if self.method == "newton" else 1)
+        return solve + n_test * a.n_outputs
+
+    def blocks(self, n_test):
+        """The blocks of training rows for ``n_test`` test rows: list of slices."""
+        return row_blocks(self.objective.n_rows, self.row_cost(n_test))
+
+    def _map(self, func, n_test, collect=True):
+        blocks = self.blocks(n_test)
+        flops = count_nonzero(self.objective.X) * self.row_cost(n_test)
+        results = map_blocks(func, blocks, n_jobs=self.n_jobs, flops=flops,
+                             verbose=self.verbose, collect=collect)
+        return results, blocks
+
+    def _inverse(self):
+        """newton's explicit ``H^{-1}`` (or None): formed here, before workers start."""
+        return explicit_inverse(self.objective) if self.method == "newton" else None
+
+    def influence(self, X, Y, target):
+        """``influence[t, j]`` for every test row t and training row j.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_test, n_features)
+        Y : ndarray
+            Encoded targets.
+        target : object
+            The quantity Q (:mod:`skinfluence.targets`).
+
+        Returns
+        -------
+        ndarray of shape (n_test, n_train)
+
+        Raises
+        ------
+        MemoryError
+            Before any work, when the result exceeds ``max_memory``.
+        """
+        obj = self.objective
+        check_output_size(
+            (X.shape[0], obj.n_rows), memory_budget(self.max_memory), "influence()",
+            "top_influences(X_test, y_test, k) streams the k most helpful and harmful "
+            "rows per test row in bounded memory, and population_influence(X_test, "
+            "y_test, populations) sums over groups of rows without the full matrix.")
+        test, inverse = self.target_rows(X, Y, target), self._inverse()
+        out = np.empty((test.n_test, obj.n_rows))
+        inplace = shares_memory(self.n_jobs)  # threads: each block writes its columns
+
+        def block(rows):
+            view = out[:, rows] if inplace else None
+            return influence_block(obj, test, rows, inverse, out=view)
+
+        results, blocks = self._map(block, test.n_test, collect=False)
+        for values, rows in zip(results, blocks):  # results first: exhausts the generator
+            if not inplace:
+                out[:, rows] = values
+        return out
+
+    def top(self, X, Y, target, k):
+        """The ``k`` largest and smallest influences per test row, streamed.
+
+        Parameters
+        ----------
+        X, Y, target
+            As for :meth:`influence`.
+        k : int
+
+        Returns
+        -------
+        Bunch
+            See :meth:`StreamingTopK.result`.
+        """
+        obj, test, inverse = self.objective, self.target_rows(X, Y, target), self._inverse()
+        top = StreamingTopK(test.n_test, k)
+
+        def block(rows):  # each worker reduces its block to few candidates
+            values = influence_block(obj, test, rows, inverse)
+            return top.reduce(values, np.arange(rows.start, rows.stop))
+
+        results, _ = self._map(block, test.n_test, collect=False)
+        for candidates in results:
+            top.add(candidates)
+        return top.result()
+
+    def mean(self, X, Y, target, weights):
+        """``weights @ influence(X, Y, target) / weights.sum()``, (n_train,).
+
+        First order: one solve (:func:`mean_influence_first_order`); newton:
+        streamed over blocks, without the full matrix.
+
+        Parameters
+        ----------
+        X, Y, target
+            As for :meth:`influence`.
+        weights : ndarray of shape (n_test,)
+            Non-negative, not all zero.
+
+        Returns
+        -------
+        ndarray of shape (n_train,)
+        """
+        obj = self.objective
+        if self.method == "first_order":
+            return mean_influence_first_order(obj, X, Y, target, weights)
+        test, inverse = self.target_rows(X, Y, target), self._inverse()
+        weights = weights / weights.sum()
+        results, _ = self._map(
+            lambda rows: weights @ influence_block(obj, test, rows, inverse), test.n_test)
+        return np.concatenate(results)
+
+    def self_influence(self):
+        """Each training row's influence on its own loss: (n_train,).
+
+        Returns
+        -------
+        ndarray of shape (n_train,)
+        """
+        obj, inverse = self.objective, self._inverse()
+        results, _ = self._map(
+            lambda rows: self_influence_block(obj, rows, self.method, inverse), 0)
+        return np.concatenate(results)
+
+    def population(self, X, Y, target, populations):
+        """Influence of removing each population on every test row.
+
+        Parameters
+        ----------
+        X, Y, target
+            As for :meth:`influence`.
+        populations : list of ndarray of int
+
+        Returns
+        -------
+        ndarray of shape (n_test, n_populations)
+        """
+        test = self.target_rows(X, Y, target)
+        return population_influence(self.objective, test, populations, self.fit_solver)
+
+    def shifts(self, transform=None):
+        """``theta_{-j} - theta`` for every training row, (n_train, n_params).
+
+        Parameters
+        ----------
+        transform : callable, default=None
+            Applied to each block's shifts (n_rows, n_params) in the worker, e.g.
+            a change of layout.
+
+        Returns
+        -------
+        ndarray of shape (n_train, n_params)
+
+        Raises
+        ------
+        MemoryError
+            Before any work, when the result exceeds ``max_memory``.
+        """
+        obj = self.objective
+        check_output_size(
+            (obj.n_rows, obj.adapter.n_params), memory_budget(self.max_memory),
+            "params_influence()", "population_influence(X_test, y_test, populations) "
+            "and self_influence() need no per-row parameter vectors.")
+        inverse = self._inverse()
+
+        def block(rows):
+            if self.method == "first_order":
+                s = first_order_shifts(obj, rows)
+            else:
+                s = newton_shifts(obj, rows, inverse)
+            return s if transform is None else transform(s)
+
+        out = np.empty((obj.n_rows, obj.adapter.n_params))
+        results, blocks = self._map(block, 0, collect=False)
+        for values, rows in zip(results, blocks):  # results first: exhausts the generator
+            out[rows] = values
+        return out
