@@ -70,14 +70,26 @@ def _rows_frame(index, X, y, score, name, order):
     return frame.reset_index(drop=True)
 
 
-def _html_table(frame, score_column, k=10):
-    head = frame.head(k)
-    columns = list(head.columns[:3]) + list(head.columns[3:8])
+def _value(v):
+    """A table value as text: numbers to four significant figures."""
+    if isinstance(v, (float, np.floating)):
+        return "" if np.isnan(v) else f"{v:.4g}"
+    return str(v)
+
+
+def _html_table(frame, score_column, signed=True, k=10):
+    """The first ``k`` rows: row label, score, given target, up to 5 columns."""
+    head = frame.head(k).iloc[:, :8]
     rows = [
-        [cell(v, "effect" if c == score_column else "text") for c, v in r.items()]
-        for _, r in head[columns].iterrows()
+        [
+            cell(v, "effect" if signed else "sig3")
+            if c == score_column
+            else cell(_value(v))
+            for c, v in zip(head.columns, r)
+        ]
+        for r in head.itertuples(index=False)
     ]
-    return table([str(c) for c in columns], rows)
+    return table([str(c) for c in head.columns], rows)
 
 
 def run_audit(
@@ -201,7 +213,7 @@ def run_audit(
         n_columns=D_tr.shape[1],
         harmful=_html_table(ranked, "influence"),
         helpful=_html_table(helpful, "influence"),
-        outliers=_html_table(outliers, "self-influence"),
+        outliers=_html_table(outliers, "self-influence", signed=False),
         suspects=(
             "<p>This version of skinfluence has no <code>find_label_issues</code>; "
             "the ranked suspect-labels table is left out.</p>"

@@ -185,9 +185,13 @@ def make_preprocessor(X, max_categories=20):
         )
         n_missing = int(X[numbers].isna().any(axis=0).sum())
         words.append(
-            f"{len(numbers)} numeric column(s) scaled to mean 0 and variance 1; "
-            f"missing values in {n_missing} of them replaced by the median, with "
-            "a 0/1 column marking them"
+            f"{len(numbers)} numeric column(s) scaled to mean 0 and variance 1"
+            + (
+                f"; missing values in {n_missing} of them replaced by the median, "
+                "with a 0/1 column marking them"
+                if n_missing
+                else " (none has missing values)"
+            )
         )
     if categories:
         steps.append(

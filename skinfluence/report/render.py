@@ -122,8 +122,9 @@ def cell(v, kind="text", cls=None):
     Parameters
     ----------
     v : str, int, float or None
-    kind : {"text", "int", "effect", "prob", "coef", "pct"}, default="text"
-        How to format ``v`` (see the module docstring).
+    kind : {"text", "int", "effect", "prob", "coef", "pct", "sig3"}, default="text"
+        How to format ``v`` (see the module docstring; "sig3": three
+        significant figures, unsigned).
     cls : str, default=None
         The cell's class.
 
@@ -143,6 +144,7 @@ def cell(v, kind="text", cls=None):
         "prob": fixed,
         "coef": lambda x: fixed(x, 3),
         "pct": lambda x: fixed(x, 1),
+        "sig3": lambda x: f"{x:#.3g}".rstrip("."),
     }
     attrs = f' class="{cls}"' if cls else ""
     if kind == "text":
