@@ -146,3 +146,31 @@ def test_bad_tables_exit_2_with_a_message(tmp_path, capsys, edit, args, message)
     args = [str(tmp_path / args[0])] + args[1:]
     assert main(["audit", *args, "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_suspect_labels_come_from_find_label_issues(tmp_path, monkeypatch):
+    """The audit calls ``skinfluence.find_label_issues`` when the library has it."""
+    import skinfluence
+
+    calls = {}
+
+    def find_label_issues(X, y, estimator=None, as_frame=False):
+        calls.update(index=list(X.index), n=len(y), as_frame=as_frame)
+        return pd.DataFrame(
+            {"index": X.index[:3], "given label": y[:3],
+             "suggested label": y[:3], "score": [0.9, 0.8, 0.7]}
+        )
+
+    monkeypatch.setattr(skinfluence, "find_label_issues", find_label_issues,
+                        raising=False)
+    table, _ = _mixed_table(n=80)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "o"
+    assert main(["audit", str(tmp_path / "t.csv"), "--target", "label", "--out",
+                 str(out), "--quiet"]) == 0
+    suspects = pd.read_csv(out / "suspects.csv")
+    assert calls["as_frame"] and calls["n"] == 64
+    assert suspects["index"].tolist() == calls["index"][:3]  # the table's rows
+    assert set(calls["index"]) < set(range(80))
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "suggested label" in html and "no <code>find_label_issues" not in html

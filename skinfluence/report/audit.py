@@ -26,7 +26,7 @@ from .audit_table import (
     read_table,
     task_of,
 )
-from .render import cell, fixed, render, table
+from .render import LIST_ITEM, PARAGRAPH, cell, fixed, render, table
 
 __all__ = ["run_audit"]
 
@@ -41,16 +41,20 @@ def _model(task):
 
 
 def _suspects(X, y, model, index):
-    """The ranked suspect labels, when ``skinfluence.find_label_issues`` exists."""
+    """The ranked suspect labels, when ``skinfluence.find_label_issues`` exists.
+
+    The design goes in as a DataFrame indexed like the table, so that
+    ``as_frame=True`` labels the rows as the table does.
+    """
     try:
         from .. import find_label_issues
     except ImportError:
         return None
-    found = find_label_issues(X, y, estimator=model, as_frame=True)
-    found = found.copy()
-    if "index" in found.columns:  # positions in X -> the table's row labels
-        found["index"] = np.asarray(index)[found["index"].to_numpy()]
-    return found
+    import pandas as pd
+
+    design = pd.DataFrame(X, index=index)
+    found = find_label_issues(design, y, estimator=model, as_frame=True)
+    return pd.DataFrame(found)
 
 
 def _mean_influence(explainer, X_test, y_test, block=256):
@@ -209,14 +213,17 @@ def run_audit(
         n_sample=len(sample),
         metric="accuracy" if task == "classification" else "R²",
         score=fixed(score),
-        steps="".join(f"<li>{s}</li>" for s in steps),
+        steps="".join(LIST_ITEM.substitute(text=s) for s in steps),
         n_columns=D_tr.shape[1],
         harmful=_html_table(ranked, "influence"),
         helpful=_html_table(helpful, "influence"),
         outliers=_html_table(outliers, "self-influence", signed=False),
         suspects=(
-            "<p>This version of skinfluence has no <code>find_label_issues</code>; "
-            "the ranked suspect-labels table is left out.</p>"
+            PARAGRAPH.substitute(
+                text="This version of skinfluence has no "
+                "<code>find_label_issues</code>; the ranked suspect-labels table is "
+                "left out."
+            )
             if suspects is None
             else table(
                 [str(c) for c in suspects.columns],

@@ -7,7 +7,7 @@ refitted effect first order and the Newton step recover.
 
 import html
 
-from .render import cell, effect, fixed, share, sign_agrees
+from .render import HEADED_TABLE, cell, effect, fixed, share, sign_agrees
 from .render import table as make_table
 
 __all__ = ["population_fields"]
@@ -57,9 +57,11 @@ def _population_tables(res):
             ]
             for r in tab["rows"]
         ]
+        heading = f"{tab['image']} (test row {tab['test_index']}): {tab['why']}"
         parts.append(
-            f"<h3>{tab['image']} (test row {tab['test_index']}): "
-            f"{html.escape(tab['why'])}</h3>" + make_table(headers, rows)
+            HEADED_TABLE.substitute(
+                heading=html.escape(heading), table=make_table(headers, rows)
+            )
         )
     return "".join(parts)
 

@@ -20,6 +20,9 @@ from string import Template
 import numpy as np
 
 __all__ = [
+    "HEADED_TABLE",
+    "LIST_ITEM",
+    "PARAGRAPH",
     "cell",
     "effect",
     "figures_html",
@@ -37,6 +40,10 @@ _TABLE = Template(
     '<table class="numbers"><thead><tr>$headers</tr></thead>'
     "<tbody>$rows</tbody></table>"
 )
+#: Small fragments the section modules fill (block-level HTML stays in templates).
+HEADED_TABLE = Template("<h3>$heading</h3>\n$table")
+PARAGRAPH = Template("<p>$text</p>")
+LIST_ITEM = Template("<li>$text</li>")
 _FIGURE = Template(
     '<figure><img alt="$caption" src="data:image/png;base64,$png">'
     "<figcaption>$caption</figcaption></figure>"

@@ -6,7 +6,7 @@ verdict), so that the text always says what the numbers show.
 """
 
 from .population_text import population_fields
-from .render import cell, figures_html, fixed, render, share
+from .render import HEADED_TABLE, PARAGRAPH, cell, figures_html, fixed, render, share
 from .render import table as make_table
 
 __all__ = ["TITLES", "section_html"]
@@ -178,19 +178,20 @@ def pruning_fields(res):
     for tab in res["tables"]:
         a, b = tab["pair"]
         base, rows = tab["rows"][0], tab["rows"][1:]
+        cells = [
+            [
+                cell(r["heuristic"]),
+                cell(r["n_rows"], "int"),
+                cell(r["accuracy"], "prob"),
+                cell(r["log_loss"], "prob"),
+            ]
+            for r in tab["rows"]
+        ]
+        headers = ["Heuristic", "Training rows kept", "Test accuracy", "Test log-loss"]
         tables.append(
-            f"<h3>{a}s against {b}s ({tab['n_test']} test images)</h3>"
-            + make_table(
-                ["Heuristic", "Training rows kept", "Test accuracy", "Test log-loss"],
-                [
-                    [
-                        cell(r["heuristic"]),
-                        cell(r["n_rows"], "int"),
-                        cell(r["accuracy"], "prob"),
-                        cell(r["log_loss"], "prob"),
-                    ]
-                    for r in tab["rows"]
-                ],
+            HEADED_TABLE.substitute(
+                heading=f"{a}s against {b}s ({tab['n_test']} test images)",
+                table=make_table(headers, cells),
             )
         )
         desc = ", ".join(
@@ -206,13 +207,16 @@ def pruning_fields(res):
         if better:
             names = ", ".join(f"'{name}'" for name in better)
             improved.append(f"{a}s against {b}s ({names})")
+        verdict = (
+            f"Better log-loss with: {', '.join(better)}."
+            if better
+            else "No heuristic improves on keeping every row."
+        )
         summaries.append(
-            f"<p>{a}s against {b}s: all rows give accuracy {fixed(base['accuracy'])} "
-            f"and log-loss {fixed(base['log_loss'])}; {desc}. "
-            + (
-                f"Better log-loss with: {', '.join(better)}.</p>"
-                if better
-                else "No heuristic improves on keeping every row.</p>"
+            PARAGRAPH.substitute(
+                text=f"{a}s against {b}s: all rows give accuracy "
+                f"{fixed(base['accuracy'])} and log-loss {fixed(base['log_loss'])}; "
+                f"{desc}. {verdict}"
             )
         )
     near_perfect = all(t["rows"][0]["accuracy"] > 0.98 for t in res["tables"])
