@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TableError", "read_table", "make_preprocessor", "task_of"]
+__all__ = ["TableError", "check_memory", "make_preprocessor", "read_table", "task_of"]
 
 #: A target with at most this many distinct integer values is a class label.
 MAX_INTEGER_CLASSES = 10

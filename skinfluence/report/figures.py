@@ -17,16 +17,29 @@ from ..plotting import (
 )
 from .strokes import count_strokes, stroke_profile
 
-__all__ = [
-    "multiclass_figures",
-    "population_figures",
-    "regression_figures",
-    "section_figures",
-]
+__all__ = ["png_base64", "section_figures"]
 
 
 def png_base64(fig):
-    """The figure as a base64 PNG (and closed)."""
+    """The figure as a base64-encoded PNG, to embed in HTML; the figure is closed.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import base64
+    >>> from skinfluence.report.figures import png_base64
+    >>> base64.b64decode(png_base64(plt.figure(figsize=(1, 1))))[:4]
+    b'\x89PNG'
+    """
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
@@ -35,7 +48,7 @@ def png_base64(fig):
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def population_figures(drawings):
+def _population_figures(drawings):
     """The stroke counter on a plain and a dashed 7; each test 7's top images."""
     X, y, shape = drawings["X_train"], drawings["y_train"], drawings["image_shape"]
     figures = [
@@ -100,7 +113,7 @@ def _stroke_figure(X, shape, plain, dashed):
     return fig
 
 
-def regression_figures(drawings):
+def _regression_figures(drawings):
     """Fig 3 (influence on three test points) and Fig 4 (outlier removal)."""
     return [
         (
@@ -202,7 +215,7 @@ def _outlier_figure(d):
     return fig
 
 
-def multiclass_figures(drawings):
+def _multiclass_figures(drawings):
     """Figs 5–7: influence against distance, one panel per test image."""
     import matplotlib.pyplot as plt
 
@@ -238,11 +251,17 @@ def section_figures(key, drawings):
     Returns
     -------
     list of (caption, base64 PNG)
+
+    Examples
+    --------
+    >>> from skinfluence.report.figures import section_figures
+    >>> section_figures("pruning", {})
+    []
     """
     draw = {
-        "population": population_figures,
-        "regression": regression_figures,
-        "multiclass": multiclass_figures,
+        "population": _population_figures,
+        "regression": _regression_figures,
+        "multiclass": _multiclass_figures,
     }.get(key)
     if draw is None:
         return []

@@ -67,7 +67,27 @@ def _population_tables(res):
 
 
 def population_fields(res):
-    """The population template's fields."""
+    """The fields of ``templates/population.html``, from the section's numbers.
+
+    Parameters
+    ----------
+    res : dict
+        The numbers :func:`~skinfluence.report.population.population_experiment`
+        returns.
+
+    Returns
+    -------
+    dict of str
+        One entry per ``$field`` of the template.
+
+    Examples
+    --------
+    >>> from skinfluence.report.population import population_experiment
+    >>> from skinfluence.report.population_text import population_fields
+    >>> fields = population_fields(population_experiment()[0])
+    >>> fields["sign_verdict"].startswith("Every predicted influence")
+    True
+    """
     t1, t2 = res["tables"]
     fields = {
         "n_train": res["n_train"],

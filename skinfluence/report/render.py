@@ -209,12 +209,45 @@ def figures_html(figures):
 
 
 def share(part, whole):
-    """``part`` as a percentage of ``whole``, no decimals (e.g. "104%")."""
+    """``part`` as a percentage of ``whole``, no decimals ("–" if ``whole`` is 0).
+
+    Parameters
+    ----------
+    part, whole : float
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from skinfluence.report.render import share
+    >>> share(0.413, 0.340), share(1, 0)
+    ('121%', '–')
+    """
     return f"{100 * part / whole:.0f}%" if whole else "–"
 
 
 def sign_agrees(row):
-    """Whether first order, Newton step and refit have the same sign."""
+    """Whether first order, Newton step and refit have the same sign.
+
+    Parameters
+    ----------
+    row : dict
+        With ``predicted_first_order``, ``predicted_newton`` and
+        ``refitted_effect``.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skinfluence.report.render import sign_agrees
+    >>> sign_agrees({"predicted_first_order": 0.07, "predicted_newton": 0.4,
+    ...              "refitted_effect": 0.34})
+    True
+    """
     return bool(
         np.sign(row["predicted_first_order"])
         == np.sign(row["refitted_effect"])

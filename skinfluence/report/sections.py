@@ -17,7 +17,7 @@ TITLES = {
     "multiclass": "3. Multi-class influence against distance (§5.3, Figs 5–7)",
     "pruning": "4. Building better models by pruning (§5.4, Tables 3–4)",
 }
-def regression_fields(res):
+def _regression_fields(res):
     """The regression template's fields."""
     lines = {r["model"]: r for r in res["lines"]}
     rows = [
@@ -81,7 +81,7 @@ def _article(digit):
     return "an" if digit == 8 else "a"
 
 
-def multiclass_fields(res):
+def _multiclass_fields(res):
     """The multi-class template's fields."""
     rows = res["rows"]
     other = [r for r in rows if r["harmful_class"] != r["test_class"]]
@@ -172,7 +172,7 @@ def _ordered(losses):
     return all(a >= b for a, b in zip(losses, losses[1:]))
 
 
-def pruning_fields(res):
+def _pruning_fields(res):
     """The pruning template's fields."""
     tables, summaries, improved = [], [], []
     for tab in res["tables"]:
@@ -265,12 +265,20 @@ def section_html(key, numbers, figures):
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> from skinfluence.report.pruning import pruning_experiment
+    >>> from skinfluence.report.sections import section_html
+    >>> numbers, _ = pruning_experiment(pairs=((1, 7),))
+    >>> section_html("pruning", numbers, []).splitlines()[0]
+    '<section id="pruning">'
     """
     fields = {
         "population": population_fields,
-        "regression": regression_fields,
-        "multiclass": multiclass_fields,
-        "pruning": pruning_fields,
+        "regression": _regression_fields,
+        "multiclass": _multiclass_fields,
+        "pruning": _pruning_fields,
     }[key](numbers)
     if key != "pruning":
         fields["figures"] = figures_html(figures)
