@@ -74,6 +74,12 @@ def _parser():
         default=2048,
         help="megabytes the design and its Hessian may take (default 2048)",
     )
+    audit.add_argument(
+        "--population",
+        default=None,
+        help="a condition on the columns, e.g. \"city == 'north'\": the rows it "
+        "selects are removed together and the prediction checked by one refit",
+    )
     audit.add_argument("--random-state", type=int, default=0)
     audit.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
@@ -100,6 +106,7 @@ def _audit(args):
             out=args.out,
             max_categories=args.max_categories,
             memory_budget=args.memory_budget,
+            population=args.population,
             random_state=args.random_state,
             quiet=args.quiet,
         )

@@ -174,3 +174,36 @@ def test_suspect_labels_come_from_find_label_issues(tmp_path, monkeypatch):
     assert set(calls["index"]) < set(range(80))
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "suggested label" in html and "no <code>find_label_issues" not in html
+
+
+def test_population_prediction_has_the_sign_of_its_refit(tmp_path):
+    table, _ = _mixed_table(n=400, flip=0.0, seed=3)
+    rng = np.random.RandomState(3)
+    east = (table["city"] == "east") & (rng.rand(len(table)) < 0.6)
+    table.loc[east, "label"] = np.where(table.loc[east, "label"] == "yes", "no", "yes")
+    table.to_csv(tmp_path / "t.csv", index=False)
+    for expr in ("city == 'east'", "city == 'north'"):
+        out = tmp_path / expr.split("'")[1]
+        assert main(["audit", str(tmp_path / "t.csv"), "--target", "label",
+                     "--population", expr, "--out", str(out), "--quiet"]) == 0
+        pop = pd.read_csv(out / "population.csv").iloc[0]
+        # groups of 30% of the rows: the Newton step, not first order, is the
+        # prediction the report trusts (first order had the wrong sign for north)
+        assert np.sign(pop["predicted_newton"]) == np.sign(pop["refitted"]), dict(pop)
+        newton_error = abs(pop["predicted_newton"] - pop["refitted"])
+        first_error = abs(pop["predicted"] - pop["refitted"])
+        assert newton_error < first_error, (
+            f"{expr}: refitted {pop['refitted']:.4f}, Newton "
+            f"{pop['predicted_newton']:.4f}, first order {pop['predicted']:.4f}"
+        )
+    html = (tmp_path / "east" / "index.html").read_text(encoding="utf-8")
+    assert "the Newton step has." in html and "Koh et al., 2019" in html
+
+
+@pytest.mark.parametrize("expr", ["nocolumn > 3", "age > 1000"])
+def test_bad_population_exits_2(tmp_path, capsys, expr):
+    table, _ = _mixed_table(n=80)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["audit", str(tmp_path / "t.csv"), "--target", "label",
+                 "--population", expr, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "--population" in capsys.readouterr().err
