@@ -47,7 +47,8 @@ def audited(tmp_path_factory):
 def test_report_and_csv_tables(audited):
     d, out, _ = audited
     html = (out / "index.html").read_text(encoding="utf-8")
-    for section in ("model", "harmful", "helpful", "outliers", "suspects"):
+    for section in ("model", "harmful", "helpful", "outliers", "resampling",
+                    "population", "suspects"):
         assert f'<section id="{section}">' in html
     assert "LogisticRegression" in html and "one-hot" in html and "median" in html
     ranked = pd.read_csv(out / "harmful_helpful.csv")
@@ -61,6 +62,23 @@ def test_report_and_csv_tables(audited):
     first = ranked.iloc[0]
     assert people.loc[first["row"], "label"] == first["given target"]
     assert set(ranked["row"]) < set(range(len(people)))
+
+
+def test_resampling_is_cross_validated_on_the_training_design(audited):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    d, out, _ = audited
+    rows = pd.read_csv(out / "resampling.csv")
+    assert rows["candidate"].tolist()[0] == "every row" and len(rows) == 3
+    assert (rows["metric"] == "log-loss").all() and (rows["n_rows"] == 320).all()
+    X, y, _ = read_table(d / "people.csv", "label")
+    X_tr, _, y_tr, _ = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    D_tr = make_preprocessor(X_tr)[0].fit_transform(X_tr)
+    model = LogisticRegression(solver="newton-cg", tol=1e-8, max_iter=1000)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    expected = -cross_val_score(model, D_tr, y_tr, cv=folds, scoring="neg_log_loss")
+    assert rows["mean"].iloc[0] == pytest.approx(expected.mean(), rel=1e-9)
 
 
 def test_flipped_labels_have_the_largest_self_influence(audited):

@@ -19,8 +19,8 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
 
-from ..exceptions import InfluenceWarning
-from ..explainer import InfluenceExplainer
+from .. import InfluenceExplainer, InfluenceWarning
+from .audit_resampling import MAX_CV_ROWS, resampling_effects
 from .audit_table import (
     DEFAULT_MEMORY_BUDGET_MB,
     TableError,
@@ -163,6 +163,43 @@ def _population_html(pop):
     return PARAGRAPH.substitute(text=text)
 
 
+def _resampling_html(rows):
+    base = rows[0]
+    cells = [
+        [
+            cell(r["candidate"]),
+            cell(r["mean"], "sig3"),
+            cell(r["std"], "sig3"),
+            cell(r["mean"] - base["mean"], "effect"),
+        ]
+        for r in rows
+    ]
+    cut = base["mean"] - base["std"]
+    better = [r["candidate"] for r in rows[1:] if r["mean"] < cut]
+    verdict = (
+        "Removing rows lowers the cross-validated "
+        f"{base['metric']} by more than one fold-to-fold standard deviation with "
+        + ", ".join(better)
+        + "."
+        if better
+        else "No removal beats keeping every row by more than the fold-to-fold "
+        "spread: removing rows is not worth it for this table."
+    )
+    text = (
+        f"{len(rows) - 1} ways of removing training rows against keeping them all: "
+        f"{base['metric']} over 3 cross-validation folds of {base['n_rows']} "
+        f"training rows, the removal refitted inside each fold (lower is better). "
+        + verdict
+    )
+    headers = [
+        "Training rows",
+        f"{base['metric']} (mean)",
+        "standard deviation",
+        "change against every row",
+    ]
+    return PARAGRAPH.substitute(text=text) + table(headers, cells)
+
+
 def run_audit(
     table_path,
     target,
@@ -226,7 +263,7 @@ def run_audit(
     ...     path = run_audit(pathlib.Path(d) / "t.csv", "y", out=pathlib.Path(d) / "a",
     ...                      quiet=True)
     ...     sorted(p.name for p in path.parent.glob("*.csv"))
-    ['harmful_helpful.csv', 'outliers.csv']
+    ['harmful_helpful.csv', 'outliers.csv', 'resampling.csv']
     """
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     start = time.perf_counter()
@@ -264,6 +301,10 @@ def run_audit(
         X_tr.index, X_tr, Y_tr, self_inf, "self-influence", np.argsort(-self_inf)
     )
     suspects = _suspects(D_tr, Y_tr, _model(task), X_tr.index)
+    say(f"  cross-validating removal of rows on {min(len(Y_tr), MAX_CV_ROWS)} rows ...")
+    resampling = resampling_effects(
+        _model(task), D_tr, Y_tr, task, random_state=random_state
+    )
     pop = None
     if population is not None:
         say(f"  population {population!r}: predicted and refitted ...")
@@ -277,9 +318,10 @@ def run_audit(
     outliers.to_csv(out / "outliers.csv", index=False)
     if suspects is not None:
         suspects.to_csv(out / "suspects.csv", index=False)
-    if pop is not None:
-        import pandas as pd
+    import pandas as pd
 
+    pd.DataFrame(resampling).to_csv(out / "resampling.csv", index=False)
+    if pop is not None:
         pd.DataFrame([pop]).to_csv(out / "population.csv", index=False)
     helpful = ranked.iloc[::-1].reset_index(drop=True)
     page = render(
@@ -313,6 +355,7 @@ def run_audit(
             )
         ),
         population=_population_html(pop),
+        resampling=_resampling_html(resampling),
         elapsed=f"{time.perf_counter() - start:.1f}",
     )
     path = out / "index.html"

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 
-from ..explainer import InfluenceExplainer
+from .. import InfluenceExplainer
 from .data import image_data, logistic_regression
 
 __all__ = ["multiclass_experiment"]

@@ -9,8 +9,7 @@ import warnings
 
 import numpy as np
 
-from ..exceptions import InfluenceWarning
-from ..explainer import InfluenceExplainer
+from .. import InfluenceExplainer, InfluenceWarning
 from .data import image_data, logistic_regression
 from .strokes import count_strokes
 

@@ -11,8 +11,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import log_loss
 
-from ..exceptions import InfluenceWarning
-from ..pruning import InfluencePruner
+from .. import InfluencePruner, InfluenceWarning
 from .data import image_data, logistic_regression
 
 __all__ = ["pruning_experiment"]

@@ -11,8 +11,7 @@ from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.linear_model import HuberRegressor, Ridge
 
-from ..explainer import InfluenceExplainer
-from ..outliers import InfluenceOutlierRemover
+from .. import InfluenceExplainer, InfluenceOutlierRemover
 from .data import make_regression_with_outliers
 
 __all__ = ["regression_experiment"]

@@ -98,6 +98,8 @@ def effect(v):
     """
     if v is None:
         return "–"
+    if v == 0:
+        return "0"
     text = f"{v:+#.3g}"
     return text[:-1] if text.endswith(".") else text
 
