@@ -11,7 +11,9 @@ paper's stroke counter), one module per experiment computing its numbers
 (:mod:`.population`, :mod:`.regression`, :mod:`.multiclass`, :mod:`.pruning`),
 :mod:`.figures` (matplotlib), :mod:`.render` (templates and number formats),
 :mod:`.sections` and :mod:`.population_text` (each section's template fields)
-and :mod:`.demo` (the run).
+and :mod:`.demo` (the run). ``skinfluence audit`` on a user's table:
+:mod:`.audit_table` (reading, checks, preprocessing), :mod:`.audit_resampling`
+(cross-validated row removal) and :mod:`.audit` (the run and its report).
 """
 
 from .demo import SECTIONS, run_demo
