@@ -126,7 +126,8 @@ class FittedObjective:
         -------
         ndarray of shape (n_params,)
         """
-        return self.adapter.data_gradient(self.X[rows], self.Y[rows], self.weights[rows])
+        X, Y, w = self.X[rows], self.Y[rows], self.weights[rows]
+        return self.adapter.data_gradient(X, Y, w)
 
 
 def gradient_norms(adapter, X, Y, weights):
@@ -155,7 +156,8 @@ def gradient_norms(adapter, X, Y, weights):
     >>> from sklearn.linear_model import LinearRegression
     >>> from skinfluence.influence import gradient_norms
     >>> from skinfluence.models import make_adapter
-    >>> X = np.arange(12.0).reshape(6, 2) ** 1.5; y = X @ [1.0, -2.0] + 0.1 * (-1) ** np.arange(6)
+    >>> X = np.arange(12.0).reshape(6, 2) ** 1.5
+    >>> y = X @ [1.0, -2.0] + 0.1 * (-1) ** np.arange(6)
     >>> a = make_adapter(LinearRegression().fit(X, y), y, None)
     >>> bool(gradient_norms(a, X, a.encode_target(y), np.ones(6))[1] < 1e-8)
     True
