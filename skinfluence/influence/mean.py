@@ -49,9 +49,7 @@ def mean_influence_first_order(objective, X, Y, target, weights):
     """
     a = objective.adapter
     A = target.gradient(a.decision(X), Y) * (weights / weights.sum())[:, None]  # (n, K)
-    V = np.asarray(X.T @ A)  # [X, 1]^T A, sparse X kept sparse: (n_dof, K)
-    if a.fit_intercept:
-        V = np.vstack([V, A.sum(axis=0, keepdims=True)])
+    V = objective.transpose_dot(X, A)  # (n_dof, K)
     u = objective.solver.solve(V.T.ravel()).reshape(a.n_outputs, a.n_dof)
     # g_j = J_j^T e_j, so u . g_j = e_j . (J_j u), J_j u = [x_j, 1] u^T: (n_train, K)
     proj = a.decision(objective.X, theta=u)
