@@ -233,10 +233,12 @@ def _run_once(problem, tool, n_refits):
                 # self_influence() over all 20 000 rows takes tens of minutes with cg
                 # (one solve per row); time its exact code path on `self_rows` rows and
                 # extrapolate linearly (every block of rows costs the same).
-                a, k = ex.adapter_, 334
+                from skinfluence.influence import FittedObjective, self_influence_block
+
+                k = 334
+                obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
                 t = time.perf_counter()
-                U = a.row_gradients(ex.X_[:k], ex.Y_[:k], np.ones(k))
-                si = ex.weights_[:k] * ex.solver_.quad_form(U.T)
+                si = self_influence_block(obj, slice(0, k), "first_order")
                 dt = time.perf_counter() - t
                 out["self_influence_rows_timed"] = k
                 out["self_influence_cg_iterations"] = ex.solver_.n_iter_

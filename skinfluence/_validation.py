@@ -115,7 +115,8 @@ def check_rows(estimator, feature_map, X, y, name="X_test", y_name="y_test"):
     """:func:`check_features` of ``X``, and ``y`` with as many rows."""
     Xt = check_features(estimator, feature_map, X, name=name)
     if num_rows(y) != Xt.shape[0]:
-        raise ValueError(f"{name} has {Xt.shape[0]} rows but {y_name} has {num_rows(y)}.")
+        raise ValueError(
+            f"{name} has {Xt.shape[0]} rows but {y_name} has {num_rows(y)}.")
     return Xt
 
 

@@ -13,7 +13,7 @@ from ._validation import (check_features, check_populations, check_rows,
                           check_same_rows, check_sample_weight, check_top_k,
                           num_rows, split_pipeline)
 from .exceptions import InfluenceWarning
-from .influence import REFIT_STATIONARITY_TOLERANCE, STATIONARITY_TOLERANCE
+from .influence import REFIT_STATIONARITY_TOLERANCE
 from .models import make_adapter
 from .parallel import blas_limit, count_nonzero, memory_budget
 from .solvers import SOLVER_NAMES, HessianOperator, HessianSolver, make_solver

@@ -275,7 +275,7 @@ def check_output_size(shape, budget, method, alternatives):
     --------
     >>> from skinfluence.parallel import check_output_size
     >>> check_output_size((10, 10), 800, "influence()", "")
-    >>> check_output_size((10, 11), 800, "influence()", "")
+    >>> check_output_size((10, 11), 800, "influence()", "")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     MemoryError: influence() would return a 10 x 11 float64 array ...

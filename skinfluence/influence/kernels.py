@@ -153,7 +153,8 @@ def influence_block(objective, test, rows, inverse=None, out=None):
     else:
         shifts = newton_shifts(objective, rows, inverse)
         dz = predictor_shift(objective.adapter, test.X, shifts)
-        block = test.value()[:, None] - test.target.value(test.Z[:, None, :] + dz, test.Y)
+        Zs = test.Z[:, None, :] + dz
+        block = test.value()[:, None] - test.target.value(Zs, test.Y)
     if out is None:
         return block
     if block is not out:
@@ -224,7 +225,8 @@ def self_influence_block(objective, rows, method, inverse=None):
         U = a.row_gradients(Xr, Yr, np.ones(n))
         return objective.weights[rows] * objective.solver.quad_form(U.T)
     Z = a.decision(Xr)
-    shifts = newton_shifts(objective, rows, inverse).reshape(Xr.shape[0], a.n_outputs, -1)
+    shifts = newton_shifts(objective, rows, inverse)
+    shifts = shifts.reshape(Xr.shape[0], a.n_outputs, -1)
     dz = np.einsum("jd,jkd->jk", a.augmented_rows(Xr), shifts)
     return a.loss(Z + dz, Yr) - a.loss(Z, Yr)
 
@@ -316,5 +318,6 @@ def retrain_effects(adapter, X, Y, target, populations, n_train, refit):
     for s, idx in enumerate(populations):
         keep = np.ones(n_train, dtype=bool)
         keep[idx] = False
-        out[:, s] = q_full - target.value(adapter.decision(X, theta=refit(keep).theta), Y)
+        Z = adapter.decision(X, theta=refit(keep).theta)
+        out[:, s] = q_full - target.value(Z, Y)
     return out

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..parallel import (blas_limit, check_output_size, count_nonzero, map_blocks,
                         memory_budget, row_blocks, shares_memory)
-from .kernels import TargetRows, influence_block, population_influence, self_influence_block
+from .kernels import (TargetRows, influence_block, population_influence,
+                      self_influence_block)
 from .mean import mean_influence_first_order
 from .shifts import explicit_inverse, first_order_shifts, newton_shifts
 from .topk import StreamingTopK
@@ -30,7 +31,8 @@ class BlockLoop:
         joblib workers (threads by default).
     verbose : int, default=0
     max_memory : float, default=None
-        Budget in bytes for a returned matrix (:func:`~skinfluence.parallel.memory_budget`).
+        Budget in bytes for a returned matrix
+        (:func:`~skinfluence.parallel.memory_budget`).
     fit_solver : callable, default=None
         ``fit_solver(operator)``: a solver fitted on a Hessian (newton populations).
 
@@ -69,7 +71,8 @@ class BlockLoop:
         TargetRows
         """
         a = self.objective.adapter
-        flops = count_nonzero(self.objective.X) * a.n_outputs * (X.shape[0] + a.n_params)
+        n_test = X.shape[0]
+        flops = count_nonzero(self.objective.X) * a.n_outputs * (n_test + a.n_params)
         with blas_limit(flops):
             return TargetRows(self.objective, X, Y, target, self.method)
 
@@ -129,7 +132,8 @@ class BlockLoop:
             return influence_block(obj, test, rows, inverse, out=view)
 
         results, blocks = self._map(block, test.n_test, collect=False)
-        for values, rows in zip(results, blocks):  # results first: exhausts the generator
+        # zip takes results first, so the generator is exhausted
+        for values, rows in zip(results, blocks):
             if not inplace:
                 out[:, rows] = values
         return out
@@ -148,7 +152,8 @@ class BlockLoop:
         Bunch
             See :meth:`StreamingTopK.result`.
         """
-        obj, test, inverse = self.objective, self.target_rows(X, Y, target), self._inverse()
+        obj, test = self.objective, self.target_rows(X, Y, target)
+        inverse = self._inverse()
         top = StreamingTopK(test.n_test, k)
 
         def block(rows):  # each worker reduces its block to few candidates
@@ -183,7 +188,8 @@ class BlockLoop:
         test, inverse = self.target_rows(X, Y, target), self._inverse()
         weights = weights / weights.sum()
         results, _ = self._map(
-            lambda rows: weights @ influence_block(obj, test, rows, inverse), test.n_test)
+            lambda rows: weights @ influence_block(obj, test, rows, inverse),
+            test.n_test)
         return np.concatenate(results)
 
     def self_influence(self):
@@ -248,6 +254,7 @@ class BlockLoop:
 
         out = np.empty((obj.n_rows, obj.adapter.n_params))
         results, blocks = self._map(block, 0, collect=False)
-        for values, rows in zip(results, blocks):  # results first: exhausts the generator
+        # zip takes results first, so the generator is exhausted
+        for values, rows in zip(results, blocks):
             out[rows] = values
         return out

@@ -8,8 +8,6 @@ linear in ``grad Q_t``, so the test gradients are averaged first and solved once
 
 import numpy as np
 
-from ..models._base import _augmented_dot
-
 __all__ = ["mean_influence_first_order"]
 
 
@@ -51,10 +49,8 @@ def mean_influence_first_order(objective, X, Y, target, weights):
     """
     a = objective.adapter
     A = target.gradient(a.decision(X), Y) * (weights / weights.sum())[:, None]  # (n, K)
-    V = np.asarray(X.T @ A)  # [X, 1]^T A, sparse X kept sparse: (n_dof, K)
-    if a.fit_intercept:
-        V = np.vstack([V, A.sum(axis=0, keepdims=True)])
+    V = objective.transpose_dot(X, A)  # (n_dof, K)
     u = objective.solver.solve(V.T.ravel()).reshape(a.n_outputs, a.n_dof)
     # g_j = J_j^T e_j, so u . g_j = e_j . (J_j u), J_j u = [x_j, 1] u^T: (n_train, K)
-    proj = _augmented_dot(objective.X, u, a.fit_intercept)
+    proj = a.decision(objective.X, theta=u)
     return -np.einsum("jk,jk->j", objective.removed_gradient(slice(None)), proj)

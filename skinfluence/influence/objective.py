@@ -57,7 +57,9 @@ class FittedObjective:
     Removing row ``j`` takes out the term ``c_j loss(y_j, z_j)``. Its gradient is
     structured, ``g_j = e_j (x) [x_j, 1]`` with ``e_j = c_j dloss/dz_j`` (K,), and
     its curvature is ``J_j^T (c_j D_j) J_j``; :meth:`removed_gradient` and
-    :meth:`removed_curvature` return ``e_j`` and ``c_j D_j``.
+    :meth:`removed_curvature` return ``e_j`` and ``c_j D_j``, and every kernel reads
+    them from there. (Only the first-order self-influence uses ``g_j = c_j grad_j``
+    directly, as the quadratic form ``c_j grad_j^T H^{-1} grad_j``.)
 
     Examples
     --------
@@ -126,7 +128,24 @@ class FittedObjective:
         -------
         ndarray of shape (n_params,)
         """
-        return self.adapter.data_gradient(self.X[rows], self.Y[rows], self.weights[rows])
+        return self.transpose_dot(self.X[rows], self.removed_gradient(rows)).T.ravel()
+
+    def transpose_dot(self, X, A):
+        """``[X, 1]^T A`` for rows X and ``A`` (n_rows, m): (n_dof, m), X kept sparse.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_rows, n_features)
+        A : ndarray of shape (n_rows, m)
+
+        Returns
+        -------
+        ndarray of shape (n_dof, m)
+        """
+        out = np.asarray(X.T @ A)
+        if self.adapter.fit_intercept:
+            out = np.vstack([out, A.sum(axis=0, keepdims=True)])
+        return out
 
 
 def gradient_norms(adapter, X, Y, weights):
@@ -155,7 +174,8 @@ def gradient_norms(adapter, X, Y, weights):
     >>> from sklearn.linear_model import LinearRegression
     >>> from skinfluence.influence import gradient_norms
     >>> from skinfluence.models import make_adapter
-    >>> X = np.arange(12.0).reshape(6, 2) ** 1.5; y = X @ [1.0, -2.0] + 0.1 * (-1) ** np.arange(6)
+    >>> X = np.arange(12.0).reshape(6, 2) ** 1.5
+    >>> y = X @ [1.0, -2.0] + 0.1 * (-1) ** np.arange(6)
     >>> a = make_adapter(LinearRegression().fit(X, y), y, None)
     >>> bool(gradient_norms(a, X, a.encode_target(y), np.ones(6))[1] < 1e-8)
     True

@@ -27,7 +27,8 @@ def explicit_inverse(objective):
 
     With a small Hessian, forming ``H^{-1}`` once (``n_params`` solves) is cheaper
     than the ``K`` solves per training row :func:`newton_shifts` otherwise needs.
-    Call it before starting workers and pass the result to them.
+    Kept by the solver (``solver.inverse()``) for later calls. Call it before
+    starting workers and pass the result to them.
 
     Parameters
     ----------
@@ -51,7 +52,7 @@ def explicit_inverse(objective):
     """
     a = objective.adapter
     if a.n_params <= min(EXPLICIT_INVERSE_MAX_PARAMS, a.n_outputs * objective.n_rows):
-        return objective.solver.solve(np.eye(a.n_params))
+        return objective.solver.inverse()
     return None
 
 

@@ -78,7 +78,8 @@ class StreamingTopK:
         self._best_idx, self._best_val = _keep_top(
             np.hstack([self._best_idx, hi_idx]), np.hstack([self._best_val, hi_val]), k)
         self._worst_idx, self._worst_neg = _keep_top(
-            np.hstack([self._worst_idx, lo_idx]), np.hstack([self._worst_neg, lo_neg]), k)
+            np.hstack([self._worst_idx, lo_idx]),
+            np.hstack([self._worst_neg, lo_neg]), k)
         if self._best_val.shape[1] == k:  # replaced, not written: workers may read
             self._hi_bound = self._best_val[:, -1].copy()
             self._lo_bound = self._worst_neg[:, -1].copy()

@@ -251,6 +251,20 @@ class HessianSolver(BaseEstimator):
         """
         raise NotImplementedError
 
+    def inverse(self):
+        """``H^{-1}`` as a dense array, formed once (``n_params`` solves) and kept.
+
+        Kept in ``inverse_``. Call it from the thread that owns the solver, before
+        starting workers that read the result (it writes an attribute).
+
+        Returns
+        -------
+        ndarray of shape (n_params, n_params)
+        """
+        if getattr(self, "inverse_", None) is None:
+            self.inverse_ = self.solve(np.eye(self.n_params))
+        return self.inverse_
+
     def quad_form(self, B):
         """``diag(B.T H^{-1} B)``.
 

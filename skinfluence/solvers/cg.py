@@ -48,6 +48,21 @@ class CGSolver(HessianSolver):
         Iterations of the last call to ``solve`` / ``quad_form``.
     residual_ : float
         Largest relative residual at the end of the last call.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.solvers import CGSolver
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ex = InfluenceExplainer(Ridge(), solver=CGSolver(tol=1e-10)).fit(X, y)
+    >>> ex.solver_
+    CGSolver(tol=1e-10)
+    >>> exact = InfluenceExplainer(Ridge(), solver="cholesky").fit(X, y)
+    >>> d = ex.influence(X[:5], y[:5]) - exact.influence(X[:5], y[:5])
+    >>> bool(abs(d).max() < 1e-6 * abs(exact.influence(X[:5], y[:5])).max())
+    True
     """
 
     def __init__(self, tol=1e-8, max_iter=None):

@@ -23,6 +23,17 @@ class CholeskySolver(HessianSolver):
     and the singularity test below is scale-free: the Hessian is declared
     singular when LAPACK's reciprocal condition estimate (``dpocon``) of ``S H S``
     is below ``n_params * eps``: a solve would then carry no correct digit.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.solvers import CholeskySolver
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ex = InfluenceExplainer(Ridge(), solver=CholeskySolver()).fit(X, y)
+    >>> ex.solver_.solve(ex.operator_.dense()[:, 0]).round(12)[:3]
+    array([1., 0., 0.])
     """
 
     def fit(self, operator):

@@ -53,6 +53,18 @@ class LissaSolver(HessianSolver):
         estimator.
     random_state : int, RandomState instance or None, default=None
         ``None`` takes the explainer's ``random_state``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.solvers import LissaSolver
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> solver = LissaSolver(recursion_depth=500, random_state=0)
+    >>> ex = InfluenceExplainer(Ridge(), solver=solver).fit(X, y)
+    >>> ex.influence(X[:3], y[:3]).shape
+    (3, 442)
     """
 
     def __init__(self, scale=None, damping=0.0, recursion_depth=200, n_repeats=1,
