@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_features, check_populations, check_sample_weight, split_pipeline
 from .exceptions import InfluenceWarning
-from .models import make_adapter
+from .models import PenaltyShareNewton, make_adapter
 from ._threads import blas_limit
 from .models._base import _augmented_dot
 from .solvers import HessianOperator, HessianSolver, make_solver
@@ -180,6 +180,11 @@ class InfluenceExplainer(BaseEstimator):
                 max_memory=self._memory_budget(),
             )
         self._inverse = None  # H^{-1}, formed on demand by method="newton"
+        # --- penalty share (mean-form objectives, e.g. GLMs): exact Newton steps
+        self._share_newton = None
+        if self.method == "newton" and a.penalty_share and \
+                a.n_params <= _EXPLICIT_INVERSE_MAX_PARAMS:
+            self._share_newton = PenaltyShareNewton(a, self.operator_.dense())
         self.gradient_norm_, self.relative_gradient_norm_ = self._stationarity(
             self.adapter_, self.X_, self.Y_, self.weights_
         )
@@ -290,7 +295,11 @@ class InfluenceExplainer(BaseEstimator):
         n, K = len(rows), a.n_outputs
         if self.method == "first_order":
             G = a.row_gradients(Xr, self.Y_[rows], self.weights_[rows])
+            if a.penalty_share:  # --- penalty share: g_j += c_j Pi theta
+                G += c[:, None] * a.row_penalty_gradient()
             return self.solver_.solve(G.T).T
+        if self._share_newton is not None:  # --- penalty share: exact, see models
+            return self._share_newton.shifts(Xr, self.Y_[rows], c)
         T = self._inverse_times_jacobian(Xr)
         Xa = a.augmented_rows(Xr)
         M = np.einsum("jlka,ja->jkl", T, Xa)
@@ -298,15 +307,23 @@ class InfluenceExplainer(BaseEstimator):
         if a.curvature_is_diagonal:
             D = D[:, :, None] * np.eye(K)
         system = np.eye(K) - c[:, None, None] * np.einsum("jkl,jlm->jkm", D, M)
+        rhs = c[:, None] * dZ
+        if a.penalty_share:  # --- penalty share, large models: the share's gradient
+            # c_j Pi theta is kept, its curvature c_j Pi dropped (relative error
+            # O(c_j Pi / H), about 1/n): H_-j^-1 g_j ~ T w + c_j H^-1 Pi theta
+            h = self.solver_.solve(a.row_penalty_gradient())
+            Jh = a.decision(Xr, h)  # J_j H^-1 Pi theta
+            rhs = rhs + c[:, None] * np.einsum("jkl,jl->jk", c[:, None, None] * D, Jh)
         try:
-            w = np.linalg.solve(system, (c[:, None] * dZ)[:, :, None])[:, :, 0]
+            w = np.linalg.solve(system, rhs[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:
             raise np.linalg.LinAlgError(
                 "method='newton': removing one of the rows leaves the Hessian singular "
                 "(a row with leverage 1, e.g. the only row informing a parameter). "
                 "Use method='first_order' or damping > 0."
             ) from None
-        return np.einsum("jlka,jl->jka", T, w).reshape(n, -1)
+        shifts = np.einsum("jlka,jl->jka", T, w).reshape(n, -1)
+        return shifts + c[:, None] * h if a.penalty_share else shifts
 
     def _inverse_times_jacobian(self, Xr):
         """``H^{-1} J_j^T`` for each row j of Xr, shape (n, K, K, n_dof) as [j, l, k, a]:
@@ -373,6 +390,10 @@ class InfluenceExplainer(BaseEstimator):
                         Xw[:, -1] = w
                     term = np.matmul(S[k], Xw.T, out=out if k == 0 else None)
                 acc = term if acc is None else acc.__iadd__(term)
+            if a.penalty_share:  # --- penalty share: -c_j (H^-1 grad Q_t) . Pi theta
+                share = S.reshape(a.n_outputs, -1, a.n_dof) * a.row_penalty_gradient(
+                ).reshape(a.n_outputs, 1, a.n_dof)
+                acc -= share.sum(axis=(0, 2))[:, None] * c[None, :]
             return acc
         dz = self._test_shift(Xt, self._param_shifts(rows))
         if self.method == "first_order":
@@ -488,7 +509,10 @@ class InfluenceExplainer(BaseEstimator):
             Xr, Yr = self.X_[rows], self.Y_[rows]
             if self.method == "first_order":
                 U = a.row_gradients(Xr, Yr, np.ones(len(rows)))
-                return self.weights_[rows] * self.solver_.quad_form(U.T)
+                quad = self.solver_.quad_form(U.T)
+                if a.penalty_share:  # --- penalty share: + grad_j . H^-1 Pi theta
+                    quad = quad + U @ self.solver_.solve(a.row_penalty_gradient())
+                return self.weights_[rows] * quad
             Z = a.decision(Xr)
             Xa = a.augmented_rows(Xr)
             dz = np.einsum("jd,jkd->jk", Xa, self._param_shifts(rows).reshape(len(rows), a.n_outputs, -1))
@@ -538,7 +562,7 @@ class InfluenceExplainer(BaseEstimator):
         a = self.adapter_
         shifts = np.empty((len(pops), a.n_params))
         for s, idx in enumerate(pops):
-            g = a.data_gradient(self.X_[idx], self.Y_[idx], self.weights_[idx])
+            g = a.removal_gradient(self.X_[idx], self.Y_[idx], self.weights_[idx])
             if self.method == "first_order":
                 shifts[s] = self.solver_.solve(g)
             else:
