@@ -257,4 +257,6 @@ def mean_loss_influence(explainer, X_ref, y_ref):
     # influence_j = grad_mean^T H^{-1} g_j,  g_j = c_j J_j^T r_j
     proj = _augmented_dot(explainer.X_, u, a.fit_intercept)  # (n_train, K): J_j u
     _, dZ = a.loss_gradient(a.decision(explainer.X_), explainer.Y_)
-    return explainer.weights_ * np.einsum("jk,jk->j", dZ, proj)
+    out = explainer.weights_ * np.einsum("jk,jk->j", dZ, proj)
+    # mean-form objectives (GLMs): g_j also holds the row's penalty share c_j Pi theta
+    return out + explainer.weights_ * float(u.ravel() @ a.row_penalty_gradient())

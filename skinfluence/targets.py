@@ -63,17 +63,19 @@ class ProbaTarget(LossTarget):
 class PredictionTarget(LossTarget):
     """``Q = predict()`` (regressors) or the decision value of the label's class.
 
-    Linear in ``z``: ``Q = sum_k a_k(y) z_k`` with ``a`` from the adapter's
+    ``Q = m(u)`` with ``u = sum_k a_k(y) z_k``: ``a`` from the adapter's
     ``decision_weights`` (for the multinomial model the centred value
-    ``z_y - mean_k z_k``, the only one the softmax identifies).
+    ``z_y - mean_k z_k``, the only one the softmax identifies) and ``m`` the
+    adapter's ``prediction`` (the identity, or a GLM's inverse link: the mean).
     """
 
     def value(self, Z, Y):
         A = self.adapter.decision_weights(np.asarray(Y))
-        return (Z * _broadcast_label(A, Z.ndim)).sum(axis=-1)
+        return self.adapter.prediction((Z * _broadcast_label(A, Z.ndim)).sum(axis=-1))
 
     def gradient(self, Z, Y):
-        return self.adapter.decision_weights(np.asarray(Y))
+        A = self.adapter.decision_weights(np.asarray(Y))
+        return A * self.adapter.prediction_derivative((Z * A).sum(axis=-1))[:, None]
 
 
 TARGETS = {"loss": LossTarget, "proba": ProbaTarget, "prediction": PredictionTarget}

@@ -7,6 +7,8 @@ Nothing here uses skinfluence: the refitted model's quantities come from its own
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 from sklearn.base import clone, is_classifier
+from sklearn.linear_model import GammaRegressor, PoissonRegressor, TweedieRegressor
+from sklearn.metrics import mean_tweedie_deviance
 
 TIGHT = dict(tol=1e-12, max_iter=10_000)
 
@@ -28,6 +30,9 @@ def quantity(model, X, y, target):
                 codes[np.arange(len(y)), idx] = 1.0
             return -((codes - D) ** 2).sum(1)
         pred = model.predict(X).reshape(len(X), -1)
+        power = glm_power(model)
+        if power is not None:  # GLMs: the unit deviance of each row
+            return -unit_deviance(np.asarray(y, dtype=float), pred[:, 0], power)
         return -((np.asarray(y).reshape(len(X), -1) - pred) ** 2).sum(1)
     if target == "proba":
         P = model.predict_proba(X)
@@ -43,6 +48,28 @@ def quantity(model, X, y, target):
             return D[np.arange(len(y)), idx]
         return model.predict(X)
     raise ValueError(target)
+
+
+def glm_power(model):
+    """The Tweedie power of a scikit-learn GLM; None for other models."""
+    if isinstance(model, PoissonRegressor):
+        return 1.0
+    if isinstance(model, GammaRegressor):
+        return 2.0
+    if isinstance(model, TweedieRegressor):
+        return float(model.power)
+    return None
+
+
+def unit_deviance(y, mu, power):
+    """Tweedie unit deviance per row: scikit-learn's metric, one row at a time
+    (it refuses 0 < power < 1, where its documented formula is used)."""
+    if 0 < power < 1:
+        p = power
+        return 2 * (np.maximum(y, 0) ** (2 - p) / ((1 - p) * (2 - p))
+                    - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
+    return np.array([mean_tweedie_deviance([a], [b], power=power)
+                     for a, b in zip(y, mu)])
 
 
 def refit_without(model, X, y, removed, sample_weight=None):

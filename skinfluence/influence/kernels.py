@@ -11,7 +11,7 @@
 import numpy as np
 from scipy import sparse
 
-from ..models._base import _augmented_dot
+from ..models import augmented_dot
 from .shifts import newton_shifts, population_shifts
 
 __all__ = [
@@ -110,7 +110,7 @@ def predictor_shift(adapter, X, shifts):
     """
     K = adapter.n_outputs
     S = shifts.reshape(len(shifts) * K, adapter.n_dof)
-    Z = _augmented_dot(X, S, adapter.fit_intercept)
+    Z = augmented_dot(X, S, adapter.fit_intercept)
     return Z.reshape(X.shape[0], len(shifts), K)
 
 
@@ -185,6 +185,9 @@ def _first_order_block(objective, test, rows, out):
                 Xw[:, -1] = w
             term = np.matmul(S[k], Xw.T, out=out if k == 0 else None)
         acc = term if acc is None else acc.__iadd__(term)
+    if objective.penalty_gradient is not None:  # g_j also holds c_j Pi theta
+        share = objective.penalty_gradient.reshape(a.n_outputs, 1, a.n_dof)
+        acc -= (S * share).sum(axis=(0, 2))[:, None] * objective.weights[rows][None, :]
     return acc
 
 
@@ -223,7 +226,10 @@ def self_influence_block(objective, rows, method, inverse=None):
     if method == "first_order":
         n = Xr.shape[0]
         U = a.row_gradients(Xr, Yr, np.ones(n))
-        return objective.weights[rows] * objective.solver.quad_form(U.T)
+        quad = objective.solver.quad_form(U.T)
+        if objective.penalty_gradient is not None:  # + grad_j . H^-1 Pi theta
+            quad = quad + U @ objective.solver.solve(objective.penalty_gradient)
+        return objective.weights[rows] * quad
     Z = a.decision(Xr)
     shifts = newton_shifts(objective, rows, inverse)
     shifts = shifts.reshape(Xr.shape[0], a.n_outputs, -1)

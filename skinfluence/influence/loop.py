@@ -14,7 +14,7 @@ from ..parallel import (blas_limit, check_output_size, count_nonzero, map_blocks
 from .kernels import (TargetRows, influence_block, population_influence,
                       self_influence_block)
 from .mean import mean_influence_first_order
-from .shifts import explicit_inverse, first_order_shifts, newton_shifts
+from .shifts import first_order_shifts, newton_operator, newton_shifts
 from .topk import StreamingTopK
 
 __all__ = ["BlockLoop"]
@@ -95,7 +95,7 @@ class BlockLoop:
 
     def _inverse(self):
         """newton's explicit ``H^{-1}`` (or None): formed here, before workers start."""
-        return explicit_inverse(self.objective) if self.method == "newton" else None
+        return newton_operator(self.objective) if self.method == "newton" else None
 
     def influence(self, X, Y, target):
         """``influence[t, j]`` for every test row t and training row j.

@@ -53,4 +53,7 @@ def mean_influence_first_order(objective, X, Y, target, weights):
     u = objective.solver.solve(V.T.ravel()).reshape(a.n_outputs, a.n_dof)
     # g_j = J_j^T e_j, so u . g_j = e_j . (J_j u), J_j u = [x_j, 1] u^T: (n_train, K)
     proj = a.decision(objective.X, theta=u)
-    return -np.einsum("jk,jk->j", objective.removed_gradient(slice(None)), proj)
+    out = -np.einsum("jk,jk->j", objective.removed_gradient(slice(None)), proj)
+    if objective.penalty_gradient is not None:  # g_j also holds c_j Pi theta
+        out -= objective.weights * float(u.ravel() @ objective.penalty_gradient)
+    return out

@@ -78,6 +78,10 @@ class FittedObjective:
         self.adapter = adapter
         self.X, self.Y, self.weights = X, Y, weights
         self.solver, self.operator = solver, operator
+        # mean-form objectives (GLMs): each row also carries c_j Pi theta
+        self.penalty_gradient = (
+            adapter.row_penalty_gradient() if adapter.penalty_share else None
+        )
 
     @property
     def n_rows(self):
@@ -128,7 +132,30 @@ class FittedObjective:
         -------
         ndarray of shape (n_params,)
         """
-        return self.transpose_dot(self.X[rows], self.removed_gradient(rows)).T.ravel()
+        g = self.transpose_dot(self.X[rows], self.removed_gradient(rows)).T.ravel()
+        if self.penalty_gradient is not None:
+            g = g + self.weights[rows].sum() * self.penalty_gradient
+        return g
+
+    def full_gradients(self, rows):
+        """The removed terms' gradients ``g_j`` as a matrix, (len(rows), n_params).
+
+        Only for blocks of rows (the structured form is used elsewhere).
+
+        Parameters
+        ----------
+        rows : slice or ndarray of int
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_params)
+        """
+        E = self.removed_gradient(rows)
+        Xa = self.adapter.augmented_rows(self.X[rows])
+        G = (E[:, :, None] * Xa[:, None, :]).reshape(E.shape[0], -1)
+        if self.penalty_gradient is not None:
+            G += self.weights[rows][:, None] * self.penalty_gradient
+        return G
 
     def transpose_dot(self, X, A):
         """``[X, 1]^T A`` for rows X and ``A`` (n_rows, m): (n_dof, m), X kept sparse.

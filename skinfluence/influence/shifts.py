@@ -8,12 +8,13 @@ All in the adapter's augmented layout (``(K, n_dof)`` raveled).
 
 import numpy as np
 
-from ..models._base import _augmented_dot
+from ..models import PenaltyShareNewton, augmented_dot
 
 __all__ = [
     "EXPLICIT_INVERSE_MAX_PARAMS",
     "explicit_inverse",
     "first_order_shifts",
+    "newton_operator",
     "newton_shifts",
     "population_shifts",
 ]
@@ -56,6 +57,30 @@ def explicit_inverse(objective):
     return None
 
 
+def newton_operator(objective):
+    """What :func:`newton_shifts` reads, prepared once before workers start.
+
+    For a mean-form objective (each row carries a share ``c_j Pi`` of the
+    penalty curvature, which is not a low-rank update of ``H``) with at most
+    ``EXPLICIT_INVERSE_MAX_PARAMS`` parameters: a
+    :class:`~skinfluence.models.PenaltyShareNewton`, exact for every row.
+    Otherwise :func:`explicit_inverse`.
+
+    Parameters
+    ----------
+    objective : FittedObjective
+
+    Returns
+    -------
+    ndarray, PenaltyShareNewton or None
+    """
+    a = objective.adapter
+    if objective.penalty_gradient is not None and objective.operator is not None \
+            and a.n_params <= EXPLICIT_INVERSE_MAX_PARAMS:
+        return PenaltyShareNewton(a, objective.operator.dense())
+    return explicit_inverse(objective)
+
+
 def first_order_shifts(objective, rows):
     """``H^{-1} g_j`` for each row j in ``rows``: (len(rows), n_params).
 
@@ -80,11 +105,7 @@ def first_order_shifts(objective, rows):
     >>> first_order_shifts(obj, slice(0, 4)).shape
     (4, 11)
     """
-    a = objective.adapter
-    E = objective.removed_gradient(rows)
-    Xa = a.augmented_rows(objective.X[rows])
-    G = (E[:, :, None] * Xa[:, None, :]).reshape(E.shape[0], -1)
-    return objective.solver.solve(G.T).T
+    return objective.solver.solve(objective.full_gradients(rows).T).T
 
 
 def newton_shifts(objective, rows, inverse=None):
@@ -97,8 +118,9 @@ def newton_shifts(objective, rows, inverse=None):
     ----------
     objective : FittedObjective
     rows : slice or ndarray of int
-    inverse : ndarray of shape (n_params, n_params), default=None
-        ``H^{-1}`` from :func:`explicit_inverse`; ``None``: ``K`` solves per row.
+    inverse : ndarray of shape (n_params, n_params), PenaltyShareNewton or None
+        From :func:`newton_operator`: ``H^{-1}``, or the exact steps of a
+        mean-form objective; ``None``: ``K`` solves per row.
 
     Returns
     -------
@@ -123,12 +145,23 @@ def newton_shifts(objective, rows, inverse=None):
     """
     a = objective.adapter
     Xr = objective.X[rows]
+    if isinstance(inverse, PenaltyShareNewton):
+        return inverse.shifts(Xr, objective.Y[rows], objective.weights[rows])
     n, K = Xr.shape[0], a.n_outputs
     E = objective.removed_gradient(rows)
     T = _inverse_times_jacobian(objective, Xr, inverse)
     M = np.einsum("jlka,ja->jkl", T, a.augmented_rows(Xr))
     cD = objective.removed_curvature(rows)
     system = np.eye(K) - np.einsum("jkl,jlm->jkm", cD, M)
+    share = objective.penalty_gradient
+    if share is not None:
+        # large mean-form models: the share's gradient c_j Pi theta is kept, its
+        # curvature c_j Pi dropped (relative error O(c_j Pi / H), about 1/n):
+        # H_-j^-1 g_j ~ T w + c_j h with h = H^-1 Pi theta
+        c = objective.weights[rows]
+        h = objective.solver.solve(share)
+        Jh = a.decision(Xr, h)
+        E = E + c[:, None] * np.einsum("jkl,jl->jk", cD, Jh)
     try:
         w = np.linalg.solve(system, E[:, :, None])[:, :, 0]
     except np.linalg.LinAlgError:
@@ -137,7 +170,8 @@ def newton_shifts(objective, rows, inverse=None):
             "(a row with leverage 1, e.g. the only row informing a parameter). "
             "Use method='first_order' or damping > 0."
         ) from None
-    return np.einsum("jlka,jl->jka", T, w).reshape(n, -1)
+    shifts = np.einsum("jlka,jl->jka", T, w).reshape(n, -1)
+    return shifts if share is None else shifts + c[:, None] * h
 
 
 def _inverse_times_jacobian(objective, Xr, inverse):
@@ -148,7 +182,7 @@ def _inverse_times_jacobian(objective, Xr, inverse):
     if inverse is not None:  # one BLAS-3 product per block
         # W[(l, k, a), b] = H^{-1}[(l, b), (k, a)]  (H^{-1} is symmetric)
         W = inverse.reshape(K, d, K * d).transpose(0, 2, 1).reshape(K * K * d, d)
-        return _augmented_dot(Xr, W, a.fit_intercept).reshape(n, K, K, d)
+        return augmented_dot(Xr, W, a.fit_intercept).reshape(n, K, K, d)
     A = objective.solver.solve(a.jacobian_solve_inputs(Xr)).reshape(K, d, n, K)
     return A.transpose(2, 3, 0, 1)
 

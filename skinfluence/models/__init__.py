@@ -3,7 +3,7 @@
 Three layers, in the shape of scikit-learn's ``sklearn._loss`` and
 ``LinearModelLoss``:
 
-- :mod:`~skinfluence.models.losses`:
+- :mod:`~skinfluence.models.losses` and :mod:`~skinfluence.models.glm_losses`:
   one row's loss as a function of the raw linear predictor ``z``, its
   derivatives in ``z`` and the inverse link.
 - :class:`LinearObjective`: a loss plus ``fit_intercept`` and an L2 penalty, over
@@ -16,20 +16,26 @@ Three layers, in the shape of scikit-learn's ``sklearn._loss`` and
 """
 
 from sklearn.linear_model import (
+    GammaRegressor,
     LinearRegression,
     LogisticRegression,
     LogisticRegressionCV,
+    PoissonRegressor,
     Ridge,
     RidgeClassifier,
     RidgeClassifierCV,
     RidgeCV,
+    TweedieRegressor,
 )
 
 from .adapter import LinearModelAdapter
 from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
+from .glm import GLMAdapter, glm_loss
+from .glm_losses import TweedieLoss
 from .logistic import LogisticAdapter
 from .losses import BinomialLoss, LinearLoss, MultinomialLoss, SquaredLoss
 from .objective import LinearObjective
+from .penalty_share import PenaltyShareNewton
 from .squared import RidgeClassifierAdapter, SquaredLossAdapter
 
 __all__ = [
@@ -38,11 +44,15 @@ __all__ = [
     "BinomialLoss",
     "MultinomialLoss",
     "SquaredLoss",
+    "TweedieLoss",
     "LinearObjective",
+    "PenaltyShareNewton",
     "LinearModelAdapter",
     "LogisticAdapter",
     "SquaredLossAdapter",
     "RidgeClassifierAdapter",
+    "GLMAdapter",
+    "glm_loss",
     "augmented_dot",
     "augmented_tdot",
     "sandwich_dot",
@@ -59,6 +69,9 @@ READERS = {
     LinearRegression: SquaredLossAdapter,
     RidgeClassifier: RidgeClassifierAdapter,
     RidgeClassifierCV: RidgeClassifierAdapter,
+    PoissonRegressor: GLMAdapter,
+    GammaRegressor: GLMAdapter,
+    TweedieRegressor: GLMAdapter,
 }
 
 #: Names of the estimators skinfluence can explain (also as a Pipeline's last step).

@@ -159,6 +159,35 @@ class LinearModelAdapter(LinearObjective, ABC):
             raise ValueError(f"{type(self.estimator).__name__} has no predict_proba.")
         return self.loss_function.inverse_link(Z)
 
+    def prediction(self, u):
+        """``target="prediction"`` as a function of the decision value ``u = a(y) . z``.
+
+        The identity here (classifiers' decision values, ``predict()`` of
+        identity-link regressors); readers with another link override it.
+
+        Parameters
+        ----------
+        u : ndarray
+
+        Returns
+        -------
+        ndarray shaped like ``u``
+        """
+        return u
+
+    def prediction_derivative(self, u):
+        """``d prediction / d u`` (see :meth:`prediction`).
+
+        Parameters
+        ----------
+        u : ndarray
+
+        Returns
+        -------
+        ndarray shaped like ``u``
+        """
+        return np.ones_like(u, dtype=np.float64)
+
     def refit(self, X, y, sample_weight=None):
         """A clone fitted on ``X, y`` at the same hyper-parameters, tightly converged.
 

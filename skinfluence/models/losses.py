@@ -6,7 +6,7 @@ in ``z`` and the inverse link that turns ``z`` into a prediction (a probability
 or a mean). It knows nothing about features, weights or penalties: those belong
 to :class:`~skinfluence.models.LinearObjective`. This is the split of
 scikit-learn's ``sklearn._loss`` and ``LinearModelLoss``; the GLM family adds
-loss objects here.
+loss objects (:mod:`skinfluence.models.glm_losses`).
 
 Conventions
 -----------
