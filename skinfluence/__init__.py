@@ -2,9 +2,11 @@
 
 from .exceptions import InfluenceWarning, SingularHessianError
 from .explainer import InfluenceExplainer
-from .outliers import InfluenceOutlierRemover
-from .pruned_estimator import InfluencePrunedEstimator
-from .pruning import InfluencePruner
+from .resampling import (
+    InfluenceOutlierRemover,
+    InfluencePrunedEstimator,
+    InfluencePruner,
+)
 
 __version__ = "0.1.0.dev0"
 

@@ -134,3 +134,34 @@ def test_inputs_not_modified():
     InfluenceOutlierRemover().fit_resample(X, y)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(y, y0)
+
+
+def test_whole_number_float_target_is_continuous_and_scored_by_ridge():
+    """load_diabetes: 214 distinct whole-number floats. The default scorer is Ridge
+    (not a LogisticRegression over 214 classes), with no warning; a classifier
+    passed for such a target is refused with a clear error."""
+    import warnings
+
+    from sklearn.datasets import load_diabetes
+
+    from skinfluence.resampling.scorer import is_class_target
+
+    X, y = load_diabetes(return_X_y=True)
+    assert np.all(y == np.round(y)) and np.unique(y).size > 200
+    assert not is_class_target(y)
+    assert is_class_target(np.array([0.0, 1.0, 2.0] * 10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        remover = InfluenceOutlierRemover().fit(X, y)
+    assert isinstance(remover.explainer_.estimator_, Ridge), remover.explainer_
+    assert remover.inlier_mask_.mean() > 0.95, remover.inlier_mask_.mean()
+    with pytest.raises(ValueError, match="classifier but y is continuous"):
+        InfluenceOutlierRemover(LogisticRegression()).fit(X, y)
+
+
+def test_integer_target_with_a_row_per_value_warns():
+    from skinfluence import InfluenceWarning
+    from skinfluence.resampling.scorer import is_class_target
+
+    with pytest.warns(InfluenceWarning, match="distinct"):
+        assert is_class_target(np.arange(50))

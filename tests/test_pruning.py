@@ -14,9 +14,8 @@ from skinfluence import (
     InfluencePruner,
     InfluenceWarning,
 )
-from skinfluence._sampler import BaseRowSampler
+from skinfluence.resampling.base import BaseRowSampler
 from skinfluence.pipeline import make_pipeline
-from skinfluence.pruning import mean_loss_influence
 
 SEEDS = range(5)
 
@@ -39,24 +38,24 @@ def small_binary():
 
 
 # ------------------------------------------------------------ the scores
-def test_mean_loss_influence_is_mean_of_influence_rows(small_binary):
+def test_mean_influence_is_mean_of_influence_rows(small_binary):
     """One solve on the averaged test gradient equals averaging n_test solves."""
     X, y = small_binary
     ex = InfluenceExplainer(
         LogisticRegression(solver="newton-cholesky", tol=1e-10)
     ).fit(X[:100], y[:100])
-    fast = mean_loss_influence(ex, X[100:], y[100:])
+    fast = ex.mean_influence(X[100:], y[100:])
     slow = ex.influence(X[100:], y[100:]).mean(axis=0)
     err = np.abs(fast - slow).max() / np.abs(slow).max()
     assert err < 1e-10, f"relative difference {err:.2e}"
 
 
-def test_mean_loss_influence_regression_and_multiclass():
+def test_mean_influence_regression_and_multiclass():
     X, y = make_regression(80, 5, noise=5.0, random_state=0)
     ex = InfluenceExplainer(Ridge(alpha=1.0)).fit(X[:60], y[:60])
     slow = ex.influence(X[60:], y[60:]).mean(axis=0)
     np.testing.assert_allclose(
-        mean_loss_influence(ex, X[60:], y[60:]),
+        ex.mean_influence(X[60:], y[60:]),
         slow,
         rtol=1e-10,
         atol=1e-12 * np.abs(slow).max(),
@@ -68,7 +67,7 @@ def test_mean_loss_influence_regression_and_multiclass():
     ).fit(Xd[:200], yd[:200])
     slow = ex.influence(Xd[200:], yd[200:]).mean(axis=0)
     np.testing.assert_allclose(
-        mean_loss_influence(ex, Xd[200:], yd[200:]),
+        ex.mean_influence(Xd[200:], yd[200:]),
         slow,
         rtol=1e-8,
         atol=1e-10 * np.abs(slow).max(),

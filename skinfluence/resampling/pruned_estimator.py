@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .pruning import InfluencePruner
+from .pruner import InfluencePruner
 
 __all__ = ["InfluencePrunedEstimator"]
 

@@ -8,10 +8,8 @@ with ``idx = sample_indices_``, in their original order.
 
 A row-removing step has no ``transform``, so scikit-learn's own ``Pipeline``
 refuses it at ``fit`` ("All intermediate steps should be transformers ...").
-The step cannot raise a better error itself (see :mod:`skinfluence.pipeline`),
-but that message prints the step's type, so the class's ``repr`` names the
-fix: :class:`skinfluence.pipeline.Pipeline` (imbalanced-learn's), or the final
-model wrapped in :class:`skinfluence.InfluencePrunedEstimator`.
+Use :class:`skinfluence.pipeline.Pipeline` (imbalanced-learn's), or wrap the
+final model in :class:`skinfluence.InfluencePrunedEstimator`.
 """
 
 import warnings
@@ -19,35 +17,16 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import _safe_indexing
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
 
-from ._validation import check_sample_weight
-from .exceptions import InfluenceWarning
+from .._validation import check_sample_weight
+from ..exceptions import InfluenceWarning
+from .scorer import is_class_target
 
 __all__ = ["BaseRowSampler"]
 
-#: Target types scored as classes (one reference per class, stratified folds).
-_CLASS_TARGETS = ("binary", "multiclass")
 
-
-class _RowSamplerType(type):
-    """Metaclass whose only job is a class ``repr`` that names the fix.
-
-    scikit-learn's Pipeline reports a step without ``transform`` as
-    ``"... 'Step()' (type <repr of its class>) doesn't"``.
-    """
-
-    def __repr__(cls):
-        return (
-            f"<class '{cls.__module__}.{cls.__qualname__}'>: it removes rows, so it "
-            "cannot be a step of sklearn.pipeline.Pipeline; use "
-            "skinfluence.pipeline.Pipeline, or wrap the final model in "
-            "skinfluence.InfluencePrunedEstimator"
-        )
-
-
-class BaseRowSampler(BaseEstimator, metaclass=_RowSamplerType):
+class BaseRowSampler(BaseEstimator):
     """Base class: ``fit`` decides which rows to keep, ``fit_resample`` returns them.
 
     Subclasses implement ``_fit(X, y, sample_weight)``, which receives validated
@@ -81,7 +60,7 @@ class BaseRowSampler(BaseEstimator, metaclass=_RowSamplerType):
             y_numeric=False,
             ensure_min_samples=2,
         )
-        self._is_classification = type_of_target(y) in _CLASS_TARGETS
+        self._is_classification = is_class_target(y)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, len(y))
             if self._is_classification and np.unique(y[sample_weight > 0]).size < 2:
