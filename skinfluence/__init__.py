@@ -6,6 +6,7 @@ from .resampling import (
     InfluenceOutlierRemover,
     InfluencePrunedEstimator,
     InfluencePruner,
+    find_label_issues,
 )
 
 __version__ = "0.1.0.dev0"
@@ -18,4 +19,5 @@ __all__ = [
     "InfluenceWarning",
     "SingularHessianError",
     "__version__",
+    "find_label_issues",
 ]

@@ -19,8 +19,10 @@ raise a better error itself, because scikit-learn's Pipeline requires
 have both ``transform`` and ``fit_resample``, and both decide with ``hasattr``
 before calling anything. The fix is this module's ``Pipeline``, or the
 meta-estimator :class:`~skinfluence.InfluencePrunedEstimator`, which also
-forwards ``sample_weight`` to both the pruner and the final model
-(imbalanced-learn's Pipeline forwards ``prune__sample_weight`` to the step only).
+forwards ``sample_weight`` to both the pruner and the final model. (Without
+scikit-learn's metadata routing, imbalanced-learn 0.14's Pipeline does not pass
+``prune__sample_weight`` to ``fit_resample`` at all: use the meta-estimator for
+weighted rows.)
 """
 
 from imblearn.pipeline import Pipeline, make_pipeline

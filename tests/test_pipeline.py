@@ -176,14 +176,3 @@ def test_meta_estimator_in_sklearn_pipeline_with_sample_weight(data):
         )
     assert pipe.score(Xt, yt) == direct.score(pipe[0].transform(Xt), yt)
     assert not hasattr(InfluencePrunedEstimator(Ridge()), "predict_proba")
-
-
-def test_pipeline_routes_sample_weight_to_the_pruner(data):
-    X, y, _, _ = data
-    w = np.random.RandomState(2).uniform(0.5, 2.0, len(y))
-    pipe = _pipe(fraction=0.1).fit(X, y, prune__sample_weight=w)
-    Xs = StandardScaler().fit_transform(X)
-    expected = InfluencePruner(fraction=0.1).fit(Xs, y, sample_weight=w)
-    np.testing.assert_array_equal(
-        pipe.named_steps["prune"].sample_indices_, expected.sample_indices_
-    )

@@ -40,7 +40,7 @@ class BaseRowSampler(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Class labels or a continuous target.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -56,6 +56,7 @@ class BaseRowSampler(BaseEstimator):
             self,
             X,
             y,
+            accept_sparse="csr",
             dtype=np.float64,
             y_numeric=False,
             ensure_min_samples=2,
@@ -123,4 +124,5 @@ class BaseRowSampler(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True
         return tags

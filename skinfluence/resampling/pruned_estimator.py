@@ -180,5 +180,5 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
         tags.target_tags.required = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = inner.input_tags.sparse  # the pruners accept CSR
         return tags

@@ -20,6 +20,8 @@ import warnings
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
 from ..exceptions import InfluenceWarning
@@ -53,7 +55,7 @@ def is_class_target(y):
     >>> is_class_target(np.arange(100.0))  # whole-number floats, many values
     False
     """
-    kind = type_of_target(y)
+    kind = type_of_target(y, raise_unknown=True)
     if kind == "binary":
         return True
     if kind != "multiclass":
@@ -83,10 +85,16 @@ def default_scorer(is_classification):
     Returns
     -------
     estimator
-        Class targets: ``LogisticRegression(C=0.1, solver="newton-cholesky",
-        tol=1e-8)`` (Newton with a small tol: a tight optimum, which influence
-        needs; ``C=0.1``: chosen by the comparison in ``docs/pruning.md``, on
-        standardised features). Continuous targets: ``Ridge()``.
+        Class targets: a Pipeline of ``StandardScaler(with_mean=False)`` and
+        ``LogisticRegression(C=0.1, tol=1e-8, max_iter=1000)``: a small tol
+        for a tight optimum, which influence needs; lbfgs, whose cost per
+        iteration does not grow with the number of classes squared as
+        newton-cholesky's does (digits, 10 classes: 0.13 s against 0.83 s).
+        ``C=0.1`` on unit-variance features: chosen by the label-noise
+        benchmark in ``docs/pruning.md`` (sharper leave-one-out probabilities
+        than ``C=1``). Scaling without centring gives the same model as full
+        standardisation (the intercept is not penalised) and keeps sparse X
+        sparse. Continuous targets: ``Ridge()``.
 
     Examples
     --------
@@ -95,7 +103,10 @@ def default_scorer(is_classification):
     Ridge()
     """
     if is_classification:
-        return LogisticRegression(C=0.1, solver="newton-cholesky", tol=1e-8)
+        return make_pipeline(
+            StandardScaler(with_mean=False),
+            LogisticRegression(C=0.1, tol=1e-8, max_iter=1000),
+        )
     return Ridge()
 
 
