@@ -327,6 +327,8 @@ def targets(records, ours="influence", peer="cleanlab"):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--splits", type=int, default=20, help="random splits each")
+    parser.add_argument("--first-split", type=int, default=0,
+                        help="seed of the first split (tuning runs used 20-29)")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--rates", nargs="+", type=float, default=list(RATES))
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
@@ -347,7 +349,8 @@ def main(argv=None):
                 X, y = DATASETS[name]()
                 for rate in args.rates:
                     for kind in args.kinds if rate > 0 else KINDS[:1]:
-                        for seed in range(args.splits):
+                        for seed in range(args.first_split,
+                                          args.first_split + args.splits):
                             for row in run_one(name, X, y, seed, rate, kind, args.methods):
                                 row["commit"] = commit
                                 out.write(json.dumps(row) + "\n")

@@ -45,11 +45,21 @@ class BaseRowSampler(BaseEstimator):
             Class labels or a continuous target.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the scoring model's objective (the rows kept
-        are chosen with them; they are not returned by :meth:`fit_resample`).
+            are chosen with them; they are not returned by :meth:`fit_resample`).
 
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence import InfluenceOutlierRemover
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> y = 2 * X[:, 0] + np.sin(X[:, 0])
+        >>> y[7] += 50
+        >>> InfluenceOutlierRemover().fit(X, y).removed_indices_.tolist()
+        [7]
         """
         self._validate_params()
         X, y = validate_data(
@@ -89,6 +99,17 @@ class BaseRowSampler(BaseEstimator):
         X_resampled : same type as ``X``, shape (n_kept, n_features)
             ``X[sample_indices_]`` (a new object: ``X`` is not modified).
         y_resampled : same type as ``y``, shape (n_kept,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence import InfluenceOutlierRemover
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> y = 2 * X[:, 0] + np.sin(X[:, 0])
+        >>> y[7] += 50
+        >>> X_kept, y_kept = InfluenceOutlierRemover().fit_resample(X, y)
+        >>> X_kept.shape
+        (39, 1)
         """
         self.fit(X, y, sample_weight=sample_weight)
         idx = self.sample_indices_
