@@ -291,7 +291,8 @@ def targets(records, ours="influence", peer="cleanlab"):
              if r == 0 and ours in g}
     if clean:
         lines.append(
-            f"clean: mean Δ acc {np.mean(list(clean.values())):+.3f} pt (target >= -0.2); "
+            f"clean: mean Δ acc {np.mean(list(clean.values())):+.3f} pt "
+            "(target >= -0.2); "
             f"worst data set {min(clean, key=clean.get)} {min(clean.values()):+.3f} pt "
             "(target >= -0.5)"
         )
@@ -332,7 +333,10 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--rates", nargs="+", type=float, default=list(RATES))
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
-    parser.add_argument("--methods", nargs="+", default=["none", "influence", "cleanlab"])
+    parser.add_argument(
+        "--methods", nargs="+", default=["none", "influence", "cleanlab"],
+        choices=list(METHODS),
+    )
     parser.add_argument("--output", default=DEFAULT_OUTPUT, help="JSON lines file")
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
@@ -351,7 +355,8 @@ def main(argv=None):
                     for kind in args.kinds if rate > 0 else KINDS[:1]:
                         for seed in range(args.first_split,
                                           args.first_split + args.splits):
-                            for row in run_one(name, X, y, seed, rate, kind, args.methods):
+                            rows = run_one(name, X, y, seed, rate, kind, args.methods)
+                            for row in rows:
                                 row["commit"] = commit
                                 out.write(json.dumps(row) + "\n")
                             out.flush()

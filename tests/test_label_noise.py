@@ -54,7 +54,9 @@ def test_leave_one_out_predictions_of_ridge_are_exact_refits():
     y = X @ [1.0, -2.0, 0.5, 0.0] + rng.normal(size=60)
     p = InfluencePruner(Ridge(alpha=2.0)).fit(X, y)
     refit = [
-        Ridge(alpha=2.0).fit(np.delete(X, j, 0), np.delete(y, j)).predict(X[j : j + 1])[0]
+        Ridge(alpha=2.0)
+        .fit(np.delete(X, j, 0), np.delete(y, j))
+        .predict(X[j : j + 1])[0]
         for j in range(60)
     ]
     np.testing.assert_allclose(p.predictions_, refit, rtol=1e-9, atol=1e-9)

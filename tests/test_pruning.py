@@ -1,29 +1,20 @@
-"""InfluencePruner: what it scores, what it removes, and the flipped labels it finds."""
+"""InfluencePruner: the scores of the paper's k-fold references, the rules, what it
+removes and keeps back (the default's noisy-label behaviour: test_label_noise.py)."""
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, make_regression
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from skinfluence import (
     InfluenceExplainer,
-    InfluencePrunedEstimator,
     InfluencePruner,
     InfluenceWarning,
 )
 from skinfluence.resampling.base import BaseRowSampler
-from skinfluence.pipeline import make_pipeline
-
-SEEDS = range(5)
-
-
-def _digits_4_vs_9():
-    X, y = load_digits(return_X_y=True)
-    keep = np.isin(y, [4, 9])
-    return X[keep], (y[keep] == 9).astype(int)
 
 
 def _breast_cancer():

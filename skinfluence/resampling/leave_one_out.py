@@ -25,7 +25,7 @@ Two rules read those predictions:
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit, log_softmax
+from scipy.special import log_softmax
 
 __all__ = [
     "FENCE_K",
@@ -170,8 +170,8 @@ def confident_label_issues(proba, labels):
     for i in range(K):
         rows = np.flatnonzero(issues & (labels == i))
         if rows.size > counts[i] // 2:
-            drop = rows[np.argsort(gap[rows], kind="stable")[: rows.size - counts[i] // 2]]
-            issues[drop] = False
+            surplus = rows.size - counts[i] // 2
+            issues[rows[np.argsort(gap[rows], kind="stable")[:surplus]]] = False
     return issues, likely
 
 

@@ -65,7 +65,8 @@ def is_class_target(y):
         return n_values <= MAX_FLOAT_CLASSES
     if len(y) / n_values < MIN_ROWS_PER_CLASS:
         warnings.warn(
-            f"y holds {n_values} distinct {np.asarray(y).dtype} values in {len(y)} rows "
+            f"y holds {n_values} distinct {np.asarray(y).dtype} values in {len(y)} "
+            "rows "
             "(most classes have a single row); they are scored as classes. If y is a "
             "measurement, pass it as float, or pass a regressor as estimator.",
             InfluenceWarning,
