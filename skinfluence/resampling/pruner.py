@@ -83,7 +83,7 @@ class InfluencePruner(BaseRowSampler):
         ``reference="leave_one_out"`` and class targets it needs
         ``predict_proba`` (LogisticRegression). ``None``: a Pipeline of
         ``StandardScaler(with_mean=False)`` and ``LogisticRegression(C=0.1,
-        tol=1e-8, max_iter=1000)`` for class targets, ``Ridge()``
+        tol=1e-6, max_iter=1000)`` for class targets, ``Ridge()``
         for continuous ones (see :mod:`skinfluence.resampling.scorer`).
     cv : int, cross-validation generator or iterable, default=3
         Folds of the paper's references (an int means stratified folds for

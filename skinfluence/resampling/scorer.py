@@ -87,10 +87,12 @@ def default_scorer(is_classification):
     -------
     estimator
         Class targets: a Pipeline of ``StandardScaler(with_mean=False)`` and
-        ``LogisticRegression(C=0.1, tol=1e-8, max_iter=1000)``: a small tol
-        for a tight optimum, which influence needs; lbfgs, whose cost per
-        iteration does not grow with the number of classes squared as
-        newton-cholesky's does (digits, 10 classes: 0.13 s against 0.83 s).
+        ``LogisticRegression(C=0.1, tol=1e-6, max_iter=1000)``: a tighter
+        optimum than the default tol, which influence needs (tol=1e-8 removed
+        exactly the same rows on 105 benchmark splits of 7 data sets, 5 187
+        removals, at 1.6 times the cost); lbfgs, whose cost per iteration does
+        not grow with the number of classes squared as newton-cholesky's does
+        (digits, 10 classes: 0.13 s against 0.83 s).
         ``C=0.1`` on unit-variance features: chosen by the label-noise
         benchmark in ``docs/pruning.md`` (sharper leave-one-out probabilities
         than ``C=1``). Scaling without centring gives the same model as full
@@ -106,7 +108,7 @@ def default_scorer(is_classification):
     if is_classification:
         return make_pipeline(
             StandardScaler(with_mean=False),
-            LogisticRegression(C=0.1, tol=1e-8, max_iter=1000),
+            LogisticRegression(C=0.1, tol=1e-6, max_iter=1000),
         )
     return Ridge()
 
