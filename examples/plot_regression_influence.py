@@ -54,7 +54,7 @@ fig.tight_layout()
 # much its own error would grow if it were left out. Outliers stand far to
 # the right of the bulk, here on a log scale. The paper read a threshold off
 # this histogram; ``InfluenceOutlierRemover(threshold="auto")`` finds the
-# valley between the two modes (see :func:`skinfluence.outliers.valley_threshold`).
+# valley between the two modes (see :func:`skinfluence.resampling.outliers.valley_threshold`).
 
 scores = explainer.self_influence()
 remover = InfluenceOutlierRemover(Ridge(alpha=1.0)).fit(X, y)

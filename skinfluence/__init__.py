@@ -2,9 +2,12 @@
 
 from .exceptions import InfluenceWarning, SingularHessianError
 from .explainer import InfluenceExplainer
-from .outliers import InfluenceOutlierRemover
-from .pruned_estimator import InfluencePrunedEstimator
-from .pruning import InfluencePruner
+from .resampling import (
+    InfluenceOutlierRemover,
+    InfluencePrunedEstimator,
+    InfluencePruner,
+    find_label_issues,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -16,4 +19,5 @@ __all__ = [
     "InfluenceWarning",
     "SingularHessianError",
     "__version__",
+    "find_label_issues",
 ]

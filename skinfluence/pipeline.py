@@ -13,21 +13,16 @@ This module re-exports it (and ``make_pipeline``) unchanged::
 
 Put a row-removing step into ``sklearn.pipeline.Pipeline`` by mistake and its
 ``fit`` fails with scikit-learn's own ``TypeError`` ("All intermediate steps
-should be transformers and implement fit and transform ... (type <class
-'skinfluence.pruning.InfluencePruner'>: it removes rows, so it cannot be a step
-of sklearn.pipeline.Pipeline; use skinfluence.pipeline.Pipeline, or wrap the
-final model in skinfluence.InfluencePrunedEstimator) doesn't"). The
-meta-estimator :class:`~skinfluence.InfluencePrunedEstimator` also forwards
-``sample_weight`` to both the pruner and the final model (imbalanced-learn's
-Pipeline forwards ``prune__sample_weight`` to the step only).
-
-Why the fix is named through the class's ``repr`` rather than by a raising
-``transform``: scikit-learn's Pipeline only accepts intermediate steps that
-have ``transform``, while imbalanced-learn's Pipeline refuses steps that have
-both ``transform`` and ``fit_resample`` and calls ``fit_transform`` on any step
-that has it. Both decide with ``hasattr`` before calling anything, so a step
-cannot satisfy one without breaking the other; scikit-learn's message does
-print the step's type.
+should be transformers and implement fit and transform ..."): the step cannot
+raise a better error itself, because scikit-learn's Pipeline requires
+``transform`` on intermediate steps while imbalanced-learn's refuses steps that
+have both ``transform`` and ``fit_resample``, and both decide with ``hasattr``
+before calling anything. The fix is this module's ``Pipeline``, or the
+meta-estimator :class:`~skinfluence.InfluencePrunedEstimator`, which also
+forwards ``sample_weight`` to both the pruner and the final model. (Without
+scikit-learn's metadata routing, imbalanced-learn 0.14's Pipeline does not pass
+``prune__sample_weight`` to ``fit_resample`` at all: use the meta-estimator for
+weighted rows.)
 """
 
 from imblearn.pipeline import Pipeline, make_pipeline

@@ -140,7 +140,8 @@ CATALOGUE = {
         lambda: InfluenceExplainer(Ridge()).fit(X, np.c_[Y_REG, Y_REG]).influence(
             X[:2], np.c_[Y_REG, Y_REG][:2], target="prediction"), ValueError, "single-output"),
     "pruner fold lacking a class": (
-        lambda: InfluencePruner(cv=KFold(3)).fit_resample(X, np.repeat([0, 1, 2], 20)),
+        lambda: InfluencePruner(cv=KFold(3), reference="representative").fit_resample(
+            X, np.repeat([0, 1, 2], 20)),
         ValueError, r"fold 0 lack class\(es\) \[0\].*stratified folds"),
     "unknown method": (lambda: InfluenceExplainer(Ridge(), method="exact").fit(X, Y_REG),
                        InvalidParameterError, "method"),

@@ -289,13 +289,13 @@ def test_self_and_params_influence_match_refitting(method):
 def test_large_model_newton_keeps_the_share_gradient(monkeypatch):
     """Above the explicit-inverse size, Newton drops the share's curvature
     (documented approximation): still within the Newton target here."""
-    import skinfluence.explainer as explainer_module
+    import skinfluence.influence.shifts as shifts_module
 
-    monkeypatch.setattr(explainer_module, "_EXPLICIT_INVERSE_MAX_PARAMS", 0)
+    monkeypatch.setattr(shifts_module, "EXPLICIT_INVERSE_MAX_PARAMS", 0)
     est, X, y, Xt, yt, rows = _split("poisson-linnerud")
     truth = refit_effects(est, X, y, Xt, yt, rows[:, None])
     ex = InfluenceExplainer(est, method="newton", solver="cg").fit(X, y)
-    assert ex._share_newton is None
+    assert shifts_module.newton_operator(ex._loop().objective) is None
     got = agreement(ex.influence(Xt, yt)[:, rows], truth)
     assert got["pearson"] >= 0.99, f"newton without the share's curvature: {got}"
 
@@ -305,13 +305,12 @@ def test_pruner_and_outlier_remover_accept_glms():
     share (equal to the mean of influence rows), and the outlier remover scores
     by the GLM's self-influence."""
     from skinfluence import InfluenceOutlierRemover, InfluencePruner
-    from skinfluence.pruning import mean_loss_influence
 
     X, y = _diabetes()
     y = y + 0.5  # integer-valued targets are taken as classes by the samplers
     est = GammaRegressor(alpha=0.1, **TIGHT).fit(X[:300], y[:300])
     ex = InfluenceExplainer(est).fit(X[:300], y[:300])
-    fast = mean_loss_influence(ex, X[300:], y[300:])
+    fast = ex.mean_influence(X[300:], y[300:])
     slow = ex.influence(X[300:], y[300:]).mean(axis=0)
     np.testing.assert_allclose(fast, slow, rtol=1e-8, atol=1e-10 * np.abs(slow).max())
     remover = InfluenceOutlierRemover(GammaRegressor(alpha=0.1, **TIGHT),

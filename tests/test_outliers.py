@@ -7,7 +7,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
 from skinfluence import InfluenceExplainer, InfluenceOutlierRemover
-from skinfluence.outliers import valley_threshold
+from skinfluence.resampling.outliers import valley_threshold
 
 
 def planted_line(seed, n=200, share=0.05):
@@ -134,3 +134,59 @@ def test_inputs_not_modified():
     InfluenceOutlierRemover().fit_resample(X, y)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(y, y0)
+
+
+def test_whole_number_float_target_is_continuous_and_scored_by_ridge():
+    """load_diabetes: 214 distinct whole-number floats. The default scorer is Ridge
+    (not a LogisticRegression over 214 classes), with no warning; a classifier
+    passed for such a target is refused with a clear error."""
+    import warnings
+
+    from sklearn.datasets import load_diabetes
+
+    from skinfluence.resampling.scorer import is_class_target
+
+    X, y = load_diabetes(return_X_y=True)
+    assert np.all(y == np.round(y)) and np.unique(y).size > 200
+    assert not is_class_target(y)
+    assert is_class_target(np.array([0.0, 1.0, 2.0] * 10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        remover = InfluenceOutlierRemover().fit(X, y)
+    assert isinstance(remover.explainer_.estimator_, Ridge), remover.explainer_
+    assert remover.inlier_mask_.mean() > 0.95, remover.inlier_mask_.mean()
+    with pytest.raises(ValueError, match="classifier but y is continuous"):
+        InfluenceOutlierRemover(LogisticRegression()).fit(X, y)
+
+
+def test_integer_target_with_a_row_per_value_warns():
+    from skinfluence import InfluenceWarning
+    from skinfluence.resampling.scorer import is_class_target
+
+    with pytest.warns(InfluenceWarning, match="distinct"):
+        assert is_class_target(np.arange(50))
+
+
+def test_multiclass_default_scorer_flags_relabelled_rows_and_sparse_matches_dense():
+    """wine (3 classes), 5% of labels moved to another class, 5 seeds: the default
+    scorer (scaled multinomial LogisticRegression) puts the relabelled rows among the
+    highest self-influence (contamination=0.05 flags them at >= 5x the base rate,
+    pooled), and CSR input gives the dense scores."""
+    from scipy import sparse
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    hits = flagged = 0
+    for seed in range(5):
+        rng = np.random.RandomState(seed)
+        flip = rng.rand(len(y)) < 0.05
+        y_noisy = np.where(flip, (y + rng.randint(1, 3, len(y))) % 3, y)
+        r = InfluenceOutlierRemover(contamination=0.05).fit(X, y_noisy)
+        hits += flip[~r.inlier_mask_].sum()
+        flagged += (~r.inlier_mask_).sum()
+    rate = hits / flagged
+    assert rate >= 5 * 0.05, f"{rate:.2f} of the flagged rows were relabelled"
+    dense = InfluenceOutlierRemover().fit(X, y_noisy).self_influence_
+    csr = InfluenceOutlierRemover().fit(sparse.csr_matrix(X), y_noisy).self_influence_
+    # lbfgs stops at tol=1e-8 on a slightly different path for CSR: ~1e-6 apart
+    np.testing.assert_allclose(csr, dense, rtol=1e-4)

@@ -13,9 +13,9 @@ from scipy.ndimage import gaussian_filter1d
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ._sampler import BaseRowSampler
-from .explainer import InfluenceExplainer
-from .pruning import default_scorer
+from ..explainer import InfluenceExplainer
+from .base import BaseRowSampler
+from .scorer import check_scorer
 
 __all__ = ["InfluenceOutlierRemover", "valley_threshold"]
 
@@ -111,8 +111,11 @@ class InfluenceOutlierRemover(BaseRowSampler):
     estimator : estimator, default=None
         The model whose self-influence scores the rows: any model
         :class:`InfluenceExplainer` supports (or a Pipeline ending in one).
-        ``None``: ``Ridge()`` for continuous targets,
-        ``LogisticRegression(C=0.1, solver="newton-cholesky")`` for class targets.
+        ``None``: ``Ridge()`` for continuous targets (a float target with more
+        than 20 distinct values is continuous, even if its values are whole
+        numbers), a scaled ``LogisticRegression(C=0.1)`` for class targets
+        (:func:`~skinfluence.resampling.scorer.default_scorer`). A classifier
+        given for a continuous target is refused with a ``ValueError``.
     method : {"first_order", "newton"}, default="first_order"
         How self-influence is computed (see :class:`InfluenceExplainer`);
         ``"newton"`` is the exact leave-one-out change for squared loss.
@@ -146,6 +149,13 @@ class InfluenceOutlierRemover(BaseRowSampler):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` has string column names.
+
+    See Also
+    --------
+    skinfluence.pipeline.Pipeline : a pipeline whose steps may drop rows
+        (scikit-learn's own cannot hold this step).
+    skinfluence.InfluencePrunedEstimator : remove, then fit; works inside
+        scikit-learn's Pipeline and with ``sample_weight``.
 
     Notes
     -----
@@ -189,9 +199,7 @@ class InfluenceOutlierRemover(BaseRowSampler):
                 f"Set either threshold (got {self.threshold!r}) or contamination (got "
                 f"{self.contamination!r}), not both."
             )
-        scorer = self.estimator
-        if scorer is None:
-            scorer = default_scorer(self._is_classification)
+        scorer = check_scorer(self.estimator, self._is_classification)
         self.explainer_ = InfluenceExplainer(clone(scorer), method=self.method).fit(
             X, y, sample_weight=sample_weight
         )
@@ -227,9 +235,26 @@ class InfluenceOutlierRemover(BaseRowSampler):
     def fit_predict(self, X, y, sample_weight=None):
         """Fit, then label each row: +1 inlier, -1 outlier.
 
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
         Returns
         -------
         ndarray of shape (n_samples,) of int
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence import InfluenceOutlierRemover
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> y = 2 * X[:, 0] + np.sin(X[:, 0])
+        >>> y[7] += 50
+        >>> labels = InfluenceOutlierRemover().fit_predict(X, y)
+        >>> np.flatnonzero(labels == -1).tolist()
+        [7]
         """
         self.fit(X, y, sample_weight=sample_weight)
         return np.where(self.inlier_mask_, 1, -1)

@@ -7,19 +7,18 @@ works as the last step of scikit-learn's own ``Pipeline``, forwards
 never asked to drop rows.
 """
 
-import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     indexable,
     validate_data,
 )
 
-from .pruning import InfluencePruner
+from .._validation import check_sample_weight
+from .pruner import InfluencePruner
 
 __all__ = ["InfluencePrunedEstimator"]
 
@@ -121,7 +120,8 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
         pruner = InfluencePruner() if self.pruner is None else clone(self.pruner)
         sw = None
         if sample_weight is not None:
-            sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            n_rows = y.shape[0] if hasattr(y, "shape") else len(y)
+            sw = check_sample_weight(sample_weight, n_rows)
         self.pruner_ = pruner.fit(X, y, sample_weight=sw)
         idx = self.pruner_.sample_indices_
         kwargs = {} if sw is None else {"sample_weight": sw[idx]}
@@ -180,5 +180,5 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
         tags.target_tags.required = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = inner.input_tags.sparse  # the pruners accept CSR
         return tags

@@ -8,10 +8,8 @@ with ``idx = sample_indices_``, in their original order.
 
 A row-removing step has no ``transform``, so scikit-learn's own ``Pipeline``
 refuses it at ``fit`` ("All intermediate steps should be transformers ...").
-The step cannot raise a better error itself (see :mod:`skinfluence.pipeline`),
-but that message prints the step's type, so the class's ``repr`` names the
-fix: :class:`skinfluence.pipeline.Pipeline` (imbalanced-learn's), or the final
-model wrapped in :class:`skinfluence.InfluencePrunedEstimator`.
+Use :class:`skinfluence.pipeline.Pipeline` (imbalanced-learn's), or wrap the
+final model in :class:`skinfluence.InfluencePrunedEstimator`.
 """
 
 import warnings
@@ -19,35 +17,16 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import _safe_indexing
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
 
-from ._validation import check_sample_weight
-from .exceptions import InfluenceWarning
+from .._validation import check_sample_weight
+from ..exceptions import InfluenceWarning
+from .scorer import is_class_target
 
 __all__ = ["BaseRowSampler"]
 
-#: Target types scored as classes (one reference per class, stratified folds).
-_CLASS_TARGETS = ("binary", "multiclass")
 
-
-class _RowSamplerType(type):
-    """Metaclass whose only job is a class ``repr`` that names the fix.
-
-    scikit-learn's Pipeline reports a step without ``transform`` as
-    ``"... 'Step()' (type <repr of its class>) doesn't"``.
-    """
-
-    def __repr__(cls):
-        return (
-            f"<class '{cls.__module__}.{cls.__qualname__}'>: it removes rows, so it "
-            "cannot be a step of sklearn.pipeline.Pipeline; use "
-            "skinfluence.pipeline.Pipeline, or wrap the final model in "
-            "skinfluence.InfluencePrunedEstimator"
-        )
-
-
-class BaseRowSampler(BaseEstimator, metaclass=_RowSamplerType):
+class BaseRowSampler(BaseEstimator):
     """Base class: ``fit`` decides which rows to keep, ``fit_resample`` returns them.
 
     Subclasses implement ``_fit(X, y, sample_weight)``, which receives validated
@@ -61,27 +40,38 @@ class BaseRowSampler(BaseEstimator, metaclass=_RowSamplerType):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Class labels or a continuous target.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the scoring model's objective (the rows kept
-        are chosen with them; they are not returned by :meth:`fit_resample`).
+            are chosen with them; they are not returned by :meth:`fit_resample`).
 
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence import InfluenceOutlierRemover
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> y = 2 * X[:, 0] + np.sin(X[:, 0])
+        >>> y[7] += 50
+        >>> InfluenceOutlierRemover().fit(X, y).removed_indices_.tolist()
+        [7]
         """
         self._validate_params()
         X, y = validate_data(
             self,
             X,
             y,
+            accept_sparse="csr",
             dtype=np.float64,
             y_numeric=False,
             ensure_min_samples=2,
         )
-        self._is_classification = type_of_target(y) in _CLASS_TARGETS
+        self._is_classification = is_class_target(y)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, len(y))
             if self._is_classification and np.unique(y[sample_weight > 0]).size < 2:
@@ -109,6 +99,17 @@ class BaseRowSampler(BaseEstimator, metaclass=_RowSamplerType):
         X_resampled : same type as ``X``, shape (n_kept, n_features)
             ``X[sample_indices_]`` (a new object: ``X`` is not modified).
         y_resampled : same type as ``y``, shape (n_kept,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence import InfluenceOutlierRemover
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> y = 2 * X[:, 0] + np.sin(X[:, 0])
+        >>> y[7] += 50
+        >>> X_kept, y_kept = InfluenceOutlierRemover().fit_resample(X, y)
+        >>> X_kept.shape
+        (39, 1)
         """
         self.fit(X, y, sample_weight=sample_weight)
         idx = self.sample_indices_
@@ -144,4 +145,5 @@ class BaseRowSampler(BaseEstimator, metaclass=_RowSamplerType):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True
         return tags

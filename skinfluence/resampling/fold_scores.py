@@ -1,0 +1,125 @@
+"""The paper's §5.4 scores: each row's influence on held-out folds.
+
+k-fold over the training rows; in each fold a model is fitted on the other
+folds and every one of its training rows is scored by its first-order influence
+(``target="loss"``: positive helps) on reference points of the held-out fold.
+"""
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import clone
+
+from ..explainer import InfluenceExplainer
+
+__all__ = ["fold_influence_scores", "representatives"]
+
+
+def fold_influence_scores(scorer, X, y, sample_weight, folds, reference, by_class):
+    """Influence of each row on each fold's reference points.
+
+    Parameters
+    ----------
+    scorer : estimator
+        Cloned and fitted on each fold's training rows.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    sample_weight : ndarray of shape (n_samples,) or None
+    folds : list of (train, held_out) index arrays
+    reference : {"representative", "validation"}
+        One reference per class (the held-out row nearest the class centroid),
+        or the mean loss of the whole held-out fold.
+    by_class : bool
+        Whether ``y`` holds classes (``"representative"``: one reference per
+        class; otherwise one for all rows).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_folds * n_references)
+        Column ``fold * n_references + r``; NaN where a row has no score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.model_selection import KFold
+    >>> from skinfluence.resampling.fold_scores import fold_influence_scores
+    >>> rng = np.random.RandomState(0)
+    >>> X, y = rng.normal(size=(30, 2)), rng.normal(size=30)
+    >>> folds = list(KFold(3).split(X))
+    >>> s = fold_influence_scores(Ridge(), X, y, None, folds, "validation", False)
+    >>> s.shape, int(np.isnan(s).sum())
+    ((30, 3), 30)
+    """
+    labels = np.unique(y) if by_class and reference == "representative" else None
+    n_refs = 1 if labels is None else len(labels)
+    scores = np.full((len(y), len(folds) * n_refs), np.nan)
+    for f, (train, held_out) in enumerate(folds):
+        if by_class:
+            missing = np.setdiff1d(np.unique(y), y[train])
+            if missing.size:
+                raise ValueError(
+                    f"The training rows of fold {f} lack class(es) "
+                    f"{missing.tolist()}: each fold's model must see every class. "
+                    "Use stratified folds (an integer cv does that for class "
+                    "targets) or fewer folds."
+                )
+        explainer = InfluenceExplainer(clone(scorer)).fit(
+            X[train],
+            y[train],
+            sample_weight=None if sample_weight is None else sample_weight[train],
+        )
+        known = held_out
+        classes = getattr(explainer.estimator_, "classes_", None)
+        if by_class and classes is not None:  # held-out labels the model knows
+            known = held_out[np.isin(y[held_out], classes)]
+        if known.size == 0:
+            continue
+        X_ho, y_ho = X[known], y[known]
+        if reference == "validation":
+            scores[train, f] = explainer.mean_influence(X_ho, y_ho)
+            continue
+        ref = representatives(X_ho, y_ho if labels is not None else None)
+        block = explainer.influence(X_ho[ref], y_ho[ref]).T  # (n_train, n_ref)
+        if labels is None:
+            scores[train, f] = block[:, 0]
+        else:
+            cols = f * n_refs + np.searchsorted(labels, y_ho[ref])
+            scores[np.ix_(train, cols)] = block
+    return scores
+
+
+def representatives(X, y):
+    """Per class (or for all rows when ``y`` is None), the row nearest the centroid.
+
+    The centroid is the one-cluster KMeans solution.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n, n_features)
+    y : ndarray of shape (n,) or None
+
+    Returns
+    -------
+    ndarray of int
+        Row indices of ``X``, ordered by class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.resampling.fold_scores import representatives
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0], [11.0], [15.0]])
+    >>> representatives(X, np.array([0, 0, 0, 1, 1, 1])).tolist()
+    [1, 4]
+    """
+    groups = (
+        [np.arange(X.shape[0])]
+        if y is None
+        else [np.flatnonzero(y == c) for c in np.unique(y)]
+    )
+    out = []
+    for rows in groups:
+        Xg = X[rows]
+        Xg = Xg.toarray() if sparse.issparse(Xg) else Xg
+        d2 = ((Xg - Xg.mean(axis=0)) ** 2).sum(axis=1)
+        out.append(rows[np.argmin(d2)])
+    return np.asarray(out, dtype=np.intp)

@@ -1,0 +1,219 @@
+"""The default InfluencePruner on noisy labels: leave-one-out truth, what it removes,
+what it costs on clean data, and find_label_issues.
+
+Accuracy figures are means over several seeds per data set (never one seed); the
+bounds are looser than the benchmark's targets (docs/pruning.md).
+"""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from skinfluence import InfluencePrunedEstimator, InfluencePruner, find_label_issues
+
+SEEDS = range(5)
+FINAL = LogisticRegression(max_iter=1000)
+
+
+def _digits_600():
+    X, y = load_digits(return_X_y=True)
+    return X[:600], y[:600]
+
+
+LOADERS = {
+    "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
+    "wine": lambda: load_wine(return_X_y=True),
+    "digits": _digits_600,  # 10 classes
+}
+
+
+def _split(load, seed, noise):
+    """Half/half split, standardised on the training half; ``noise`` of its labels
+    moved to a uniformly drawn other class; the test half stays clean."""
+    X, y = load()
+    Xtr, Xte, ytr, yte = train_test_split(
+        X, y, test_size=0.5, random_state=seed, stratify=y
+    )
+    scaler = StandardScaler().fit(Xtr)
+    rng = np.random.RandomState(100 + seed)
+    K = y.max() + 1
+    flip = rng.rand(len(ytr)) < noise
+    noisy = np.where(flip, (ytr + rng.randint(1, K, len(ytr))) % K, ytr)
+    return scaler.transform(Xtr), noisy, scaler.transform(Xte), yte, flip
+
+
+# ------------------------------------------------ leave-one-out against refits
+def test_leave_one_out_predictions_of_ridge_are_exact_refits():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    y = X @ [1.0, -2.0, 0.5, 0.0] + rng.normal(size=60)
+    p = InfluencePruner(Ridge(alpha=2.0)).fit(X, y)
+    refit = [
+        Ridge(alpha=2.0)
+        .fit(np.delete(X, j, 0), np.delete(y, j))
+        .predict(X[j : j + 1])[0]
+        for j in range(60)
+    ]
+    np.testing.assert_allclose(p.predictions_, refit, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["breast_cancer", "wine"])
+def test_leave_one_out_probabilities_match_refits(name):
+    """Pregibon's one-step against 25 actual leave-one-out refits (binary and
+    multinomial): the probability of the given label agrees closely."""
+    X, y, _, _, _ = _split(LOADERS[name], 0, 0.1)
+    scorer = LogisticRegression(C=0.1, solver="newton-cholesky", tol=1e-12)
+    p = InfluencePruner(scorer).fit(X, y)
+    rows = np.random.RandomState(0).choice(len(y), 25, replace=False)
+    predicted, actual = [], []
+    for j in rows:
+        keep = np.arange(len(y)) != j
+        model = clone(scorer).fit(X[keep], y[keep])
+        actual.append(model.predict_proba(X[j : j + 1])[0, y[j]])
+        predicted.append(p.predictions_[j, y[j]])
+    predicted, actual = np.array(predicted), np.array(actual)
+    err = np.abs(predicted - actual).max()
+    r = np.corrcoef(predicted, actual)[0, 1]
+    assert err < 0.02 and r > 0.999, f"max |error| {err:.4f}, Pearson {r:.5f}"
+
+
+# ---------------------------------------------------------- noisy labels
+@pytest.mark.parametrize("name", list(LOADERS))
+def test_twenty_percent_noise_removed_rows_are_flipped_and_accuracy_rises(name):
+    """20% flipped labels, 5 seeds: flipped rows make up >= 3x their base rate of
+    the removed rows (pooled), and the pruned model is on average more accurate
+    on the clean test set than the one fitted on every row."""
+    n_removed = n_hits = n_flipped = n_train = 0
+    gains = []
+    for seed in SEEDS:
+        Xtr, ytr, Xte, yte, flip = _split(LOADERS[name], seed, 0.2)
+        model = InfluencePrunedEstimator(FINAL).fit(Xtr, ytr)
+        removed = model.pruner_.removed_indices_
+        n_removed += removed.size
+        n_hits += flip[removed].sum()
+        n_flipped += flip.sum()
+        n_train += flip.size
+        plain = clone(FINAL).fit(Xtr, ytr).score(Xte, yte)
+        gains.append(100 * (model.score(Xte, yte) - plain))
+    base = n_flipped / n_train
+    precision = n_hits / max(n_removed, 1)
+    msg = (
+        f"{name}: removed {n_removed}, flipped among them {precision:.1%} (base "
+        f"{base:.1%}, {precision / base:.1f}x), recall {n_hits / n_flipped:.1%}; "
+        f"accuracy gain per seed {np.round(gains, 2)} pt, mean {np.mean(gains):+.2f}"
+    )
+    print(msg)
+    assert precision >= 3 * base, msg
+    assert np.mean(gains) > 0, msg
+
+
+@pytest.mark.parametrize("name", list(LOADERS))
+def test_clean_labels_cost_at_most_half_a_point(name):
+    kept, deltas = [], []
+    for seed in SEEDS:
+        Xtr, ytr, Xte, yte, _ = _split(LOADERS[name], seed, 0.0)
+        model = InfluencePrunedEstimator(FINAL).fit(Xtr, ytr)
+        kept.append(model.sample_indices_.size / ytr.size)
+        plain = clone(FINAL).fit(Xtr, ytr).score(Xte, yte)
+        deltas.append(100 * (model.score(Xte, yte) - plain))
+    msg = (
+        f"{name}: kept {np.mean(kept):.2%} of rows; accuracy change per seed "
+        f"{np.round(deltas, 2)} pt, mean {np.mean(deltas):+.2f}"
+    )
+    print(msg)
+    assert np.mean(deltas) >= -0.5, msg
+    assert np.mean(kept) > 0.97, msg
+
+
+# ------------------------------------------------------- scores and reasons
+def test_scores_are_leave_one_out_margins_and_reasons_mark_the_removed():
+    Xtr, ytr, _, _, _ = _split(LOADERS["wine"], 1, 0.2)
+    p = InfluencePruner().fit(Xtr, ytr)
+    P = p.predictions_
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-12)
+    own = P[np.arange(len(ytr)), ytr]
+    other = np.where(np.eye(3, dtype=bool)[ytr], 0.0, P).max(axis=1)
+    np.testing.assert_allclose(p.scores_[:, 0], np.log(own) - np.log(other), rtol=1e-8)
+    removed = np.zeros(len(ytr), dtype=bool)
+    removed[p.removed_indices_] = True
+    assert removed.any()
+    assert set(p.removal_reason_[removed]) == {"confident_joint"}
+    assert set(p.removal_reason_[~removed]) == {""}
+    # every removed row is one the leave-one-out model assigns to another class
+    assert np.all(P[removed].argmax(axis=1) != ytr[removed])
+    f = InfluencePruner(fraction=0.1).fit(Xtr, ytr)
+    assert set(f.removal_reason_[f.removed_indices_]) == {"fraction"}
+    worst = np.argsort(f.scores_[:, 0], kind="stable")[: int(0.1 * len(ytr))]
+    np.testing.assert_array_equal(np.sort(worst), f.removed_indices_)
+
+
+def test_regression_gross_errors_removed_by_the_residual_fence():
+    found, false_alarms = [], []
+    for seed in SEEDS:
+        rng = np.random.RandomState(seed)
+        X = rng.normal(size=(200, 5))
+        y = X @ rng.normal(size=5) + rng.normal(size=200)
+        bad = rng.choice(200, 10, replace=False)
+        y[bad] += rng.choice([-1, 1], 10) * rng.uniform(8, 15, 10)
+        p = InfluencePruner().fit(X, y)
+        removed = np.zeros(200, dtype=bool)
+        removed[p.removed_indices_] = True
+        is_bad = np.isin(np.arange(200), bad)
+        found.append(removed[is_bad].mean())
+        false_alarms.append(removed[~is_bad].mean())
+        assert set(p.removal_reason_[removed]) <= {"residual_fence"}
+    msg = f"found {np.round(found, 2)}, false alarms {np.round(false_alarms, 3)}"
+    assert min(found) >= 0.9 and max(false_alarms) <= 0.01, msg
+
+
+def test_sparse_csr_gives_the_dense_result():
+    Xtr, ytr, _, _, _ = _split(LOADERS["breast_cancer"], 2, 0.1)
+    Xtr[np.abs(Xtr) < 0.5] = 0.0
+    dense = InfluencePruner().fit(Xtr, ytr)
+    sp = InfluencePruner().fit(sparse.csr_matrix(Xtr), ytr)
+    np.testing.assert_array_equal(dense.removed_indices_, sp.removed_indices_)
+    np.testing.assert_allclose(dense.scores_, sp.scores_, rtol=1e-6, atol=1e-8)
+
+
+def test_leave_one_out_needs_probabilities_for_classes():
+    Xtr, ytr, _, _, _ = _split(LOADERS["wine"], 0, 0.0)
+    with pytest.raises(ValueError, match="needs predict_proba"):
+        InfluencePruner(RidgeClassifier()).fit(Xtr, ytr)
+    # the paper's references accept it
+    InfluencePruner(RidgeClassifier(), reference="representative").fit(Xtr, ytr)
+
+
+# ------------------------------------------------------------ find_label_issues
+def test_find_label_issues_ranks_the_pruners_rows():
+    Xtr, ytr, _, _, flip = _split(LOADERS["digits"], 3, 0.1)
+    labels = np.array(list("abcdefghij"))[ytr]  # string labels
+    issues = find_label_issues(Xtr, labels)
+    pruner = InfluencePruner().fit(Xtr, labels)
+    assert sorted(issues.index.tolist()) == pruner.removed_indices_.tolist()
+    assert np.all(np.diff(issues.score) >= 0), "not ranked, most suspect first"
+    np.testing.assert_array_equal(issues.given_label, labels[issues.index])
+    assert np.all(issues.suggested_label != issues.given_label)
+    precision = flip[issues.index].mean()
+    assert precision > 0.7, f"{precision:.2f} of the suspect rows were flipped"
+    pd = pytest.importorskip("pandas")
+    frame = find_label_issues(Xtr, labels, as_frame=True)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == ["index", "given_label", "suggested_label", "score"]
+    np.testing.assert_array_equal(frame["index"].to_numpy(), issues.index)
+
+
+def test_find_label_issues_continuous_target_suggests_the_refit_prediction():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    y = X @ [1.0, 2.0, -1.0] + 0.1 * rng.normal(size=80)
+    y[5] += 10.0
+    issues = find_label_issues(X, y)
+    assert issues.index.tolist() == [5]
+    keep = np.arange(80) != 5
+    refit = Ridge().fit(X[keep], y[keep]).predict(X[5:6])[0]
+    np.testing.assert_allclose(issues.suggested_label, [refit], rtol=1e-9)
