@@ -1,11 +1,12 @@
-r"""Leverages of every training row, ``M_j = J_j H^{-1} J_j^T``, without a solve per row.
+r"""Leverages ``M_j = J_j H^{-1} J_j^T`` of every training row, without a solve per row.
 
 Self-influence is ``c_j r_j^T M_j r_j`` and ``method="newton"`` needs the ``K x K``
 blocks ``M_j`` themselves (``J_j = I_K (x) [x_j, 1]``, ``H`` the Hessian of the
 objective, its pseudo-inverse on a multinomial null space). Four ways to get them:
 
 - ``"primal"`` (exact): one Cholesky factor ``H = U^T U``; a block of rows costs one
-  triangular solve, ``M_j = (U^{-T} J_j^T)^T (U^{-T} J_j^T)``. Memory ``~3 * 8 * n_params**2``.
+  triangular solve, ``M_j = (U^{-T} J_j^T)^T (U^{-T} J_j^T)``. Memory
+  ``~3 * 8 * n_params**2`` bytes.
 - ``"dual"`` (exact; ``K = 1`` or outputs without coupling, every coefficient
   penalised): the ``n x n`` form. The unpenalised intercept is eliminated exactly
   (its Schur complement centres the rows at their curvature-weighted mean ``mu``),
@@ -59,7 +60,7 @@ _BLOCK_ELEMENTS = 2**22
 
 
 def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
-                  rtol=0.01, max_memory=None, random_state=None, verbose=0):
+                  rtol=0.02, max_memory=None, random_state=None, verbose=0):
     r"""``M_j = J_j H^{-1} J_j^T`` and the self-influence of every training row.
 
     Parameters
@@ -79,9 +80,10 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
         outputs) or ``"solves"``.
     n_calibration : int, default=64
         Rows solved exactly to calibrate (and measure) ``"randomized"``.
-    rtol : float, default=0.01
+    rtol : float, default=0.02
         ``"randomized"`` warns when the upper 95% bound of its root-mean-square
-        relative error, estimated on the calibration rows, exceeds ``rtol``.
+        relative error, estimated on the calibration rows, exceeds ``rtol`` (at
+        2% the self-influences of sparse text keep Pearson > 0.999 with exact).
     max_memory : float, default=None
         Bytes the exact methods may use; ``None``: half the physical memory.
     random_state : int, RandomState instance or None, default=None
@@ -114,7 +116,9 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
     if method not in LEVERAGE_METHODS:
         raise ValueError(f"method must be one of {LEVERAGE_METHODS}, got {method!r}.")
     if not isinstance(n_calibration, numbers.Integral) or n_calibration < 4:
-        raise ValueError(f"n_calibration must be an integer >= 4, got {n_calibration!r}.")
+        raise ValueError(
+            f"n_calibration must be an integer >= 4, got {n_calibration!r}."
+        )
     a = operator.adapter
     budget = _budget(max_memory)
     uncoupled = a.n_outputs == 1 or a.curvature_is_diagonal
@@ -135,14 +139,18 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
         M = _solves(operator, _exact_solver(operator, solver))
     else:
         q = np.empty((operator.X.shape[0], a.n_outputs))
+        rng = check_random_state(random_state)
+        errors = []
         for k in range(a.n_outputs):
             if method == "dual":
                 q[:, k] = _dual(operator, k)
             else:
-                q[:, k], error = _randomized(operator, _exact_solver(operator, solver), k,
-                                             n_calibration, check_random_state(random_state))
+                exact = _exact_solver(operator, solver)
+                q[:, k], err = _randomized(operator, exact, k, n_calibration, rng)
+                errors.append(err)
         M = q[:, :, None] * np.eye(a.n_outputs)
-        if error is not None:
+        if errors:  # several outputs: the worst one
+            error = max(errors, key=lambda e: e["rms_upper"])
             _report(error, rtol, verbose)
     _, r = a.loss_gradient(a.decision(operator.X), operator.Y)
     si = operator.weights * np.einsum("jk,jkl,jl->j", r, M, r)
@@ -265,12 +273,16 @@ def _dual(operator, k):
     w, lam, delta = _output_problem(operator, k)
     n = X.shape[0]
     if lam <= 0:
-        raise ValueError("method='dual' needs every coefficient penalised (l2 or damping > 0).")
+        raise ValueError(
+            "method='dual' needs every coefficient penalised (l2 or damping > 0)."
+        )
     mu, extra, inv_s = None, False, 0.0
     if a.fit_intercept:
         s = w.sum() + delta
         if s <= 0:
-            raise SingularHessianError("The intercept has no curvature (all row weights 0).")
+            raise SingularHessianError(
+                "The intercept has no curvature (all row weights are 0)."
+            )
         mu = np.asarray(X.T @ w).ravel() / s
         extra, inv_s = delta > 0, 1.0 / s
         if extra:  # the intercept's damping acts as a pseudo-row mu of weight delta
@@ -292,7 +304,9 @@ def _dual(operator, k):
     M[np.diag_indices(N)] += lam
     L, info = lapack.dpotrf(M, lower=1, overwrite_a=1, clean=1)
     if info != 0:
-        raise SingularHessianError(f"method='dual': Cholesky of the n x n form failed ({info}).")
+        raise SingularHessianError(
+            f"method='dual': the n x n form is not positive definite (dpotrf {info})."
+        )
     Linv, info = lapack.dtrtri(L, lower=1, overwrite_c=1)
     if info != 0:
         raise SingularHessianError(f"method='dual': singular factor ({info}).")
@@ -341,8 +355,9 @@ def _randomized(operator, solver, k, n_cal, rng):
     w, _, _ = _output_problem(operator, k)
     est = _own_row_jacobi(operator, k)
     sample = np.sort(rng.choice(n, min(n, n_cal), replace=False))
-    B = _jacobian_columns(operator, sample).reshape(a.n_params, len(sample), -1)[:, :, k]
-    exact = solver.quad_form(np.ascontiguousarray(B))
+    B = _jacobian_columns(operator, sample).reshape(a.n_params, len(sample), -1)
+    B = np.ascontiguousarray(B[:, :, k])
+    exact = solver.quad_form(B)
     F = np.column_stack([np.ones(n), est, w * est**2])
     Fs = F[sample]
     coef, *_ = np.linalg.lstsq(Fs, exact, rcond=None)
@@ -368,7 +383,8 @@ def _report(error, rtol, verbose):
     text = (f"randomized leverages: relative error on {error['n_rows']} rows solved "
             f"exactly (leave-one-out) rms {error['rms']:.2%} (95% upper bound "
             f"{error['rms_upper']:.2%}), max {error['max']:.2%}, Pearson "
-            f"{error['pearson']:.4f}; before calibration rms {error['uncalibrated_rms']:.2%}")
+            f"{error['pearson']:.4f}; before calibration rms "
+            f"{error['uncalibrated_rms']:.2%}")
     if verbose:
         print(f"[row_leverages] {text}")
     if error["rms_upper"] > rtol:
