@@ -1,0 +1,184 @@
+"""Issue 11: sparse self-influence at scale; dense influence vs memory bandwidth.
+
+    python benchmarks/bench_sparse_self_influence.py --part sparse [--repeat 3]
+    python benchmarks/bench_sparse_self_influence.py --part dense  [--repeat 3]
+
+sparse: the sparse_text problem of bench_influence.py (20 000 x 50 000 tf-idf-like,
+density 0.001, binary logistic, 100 test rows). Timed (best of --repeat, one
+process): ``row_leverages`` (skinfluence/solvers/leverage.py, method "auto" with
+max_memory = 2 GiB, the target) giving ``self_influence`` of every row, then
+``top_influences(k=10)`` for the 100 test rows; peak RSS of that work (VmHWM reset
+after data and fit). Then the old path, one CG solve per row
+(``solver_.quad_form`` on the rows' gradients, as ``self_influence()`` does today),
+on 500 sampled rows: its time extrapolated to every row, and its values, the exact
+reference for the Pearson / relative error of the new self-influences and
+leverages on those rows.
+
+dense: the machine's memory write bandwidth (numpy filling fresh pages, as a
+result array is, and refilling pages already mapped), then for dense20k
+(20 000 x 100, 1 000 test rows) and dense100k (100 000 x 500, 2 000 test rows)
+``influence()`` (cholesky) and pyinfluence's ``explain`` in the same process: the
+GB of result written per second, and the time of writing that many fresh bytes.
+"""
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_influence import (  # noqa: E402
+    _synthetic, load_problem, peak_rss_mb, reset_peak_rss, rss_mb,
+)
+
+
+def best_of(repeat, func):
+    """(min seconds, last result) of ``repeat`` calls of ``func``."""
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = func()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+# ------------------------------------------------------------------- sparse
+def sparse_part(repeat, n_check=500):
+    from skinfluence import InfluenceExplainer
+    from skinfluence.solvers.leverage import row_leverages
+
+    est, (X, y, Xt, yt) = load_problem("sparse_text")
+    warnings.simplefilter("ignore")
+    out = dict(part="sparse", n_train=X.shape[0], n_features=X.shape[1], nnz=X.nnz,
+               n_test=Xt.shape[0], repeat=repeat)
+    t = time.perf_counter()
+    ex = InfluenceExplainer(est, random_state=0, max_memory=2 * 2**30).fit(X, y)
+    out["fit_seconds"] = time.perf_counter() - t
+    out["solver"] = type(ex.solver_).__name__
+    out["rss_before_mb"] = rss_mb()
+    reset_peak_rss()
+
+    def leverages():
+        return row_leverages(ex.operator_, ex.solver_, max_memory=2 * 2**30,
+                             random_state=0, verbose=1)
+
+    out["self_influence_seconds"], res = best_of(repeat, leverages)
+    out["top10_seconds"], _ = best_of(repeat, lambda: ex.top_influences(Xt, yt, k=10))
+    out["total_seconds"] = out["self_influence_seconds"] + out["top10_seconds"]
+    out["peak_rss_mb"] = peak_rss_mb()
+    out["method"] = res.method
+    out["calibration_error"] = res.calibration_error
+
+    # the old path: one CG solve per row, on a sample, as the exact reference
+    rows = np.sort(np.random.RandomState(0).choice(X.shape[0], n_check, replace=False))
+    a = ex.adapter_
+    t = time.perf_counter()
+    U = a.row_gradients(ex.X_[rows], ex.Y_[rows], np.ones(n_check))
+    exact_si = ex.weights_[rows] * ex.solver_.quad_form(U.T)
+    dt = time.perf_counter() - t
+    out["per_row_seconds_extrapolated"] = dt * X.shape[0] / n_check
+    out["per_row_cg_iterations"] = ex.solver_.n_iter_
+    out["speedup_vs_per_row"] = out["per_row_seconds_extrapolated"] / out[
+        "self_influence_seconds"]
+    si = res.self_influence[rows]
+    out["pearson_self_influence"] = float(np.corrcoef(si, exact_si)[0, 1])
+    _, r = a.loss_gradient(a.decision(ex.X_[rows]), ex.Y_[rows])
+    exact_q = exact_si / (ex.weights_[rows] * r[:, 0] ** 2)
+    q = res.leverages[rows, 0, 0]
+    out["pearson_leverage"] = float(np.corrcoef(q, exact_q)[0, 1])
+    out["leverage_rms_relative_error"] = float(np.sqrt(np.mean((q / exact_q - 1) ** 2)))
+    out["leverage_max_relative_error"] = float(np.abs(q / exact_q - 1).max())
+    out["leverage_cv"] = float(exact_q.std() / exact_q.mean())
+    return out
+
+
+# -------------------------------------------------------------------- dense
+def dense_part(repeat, problems):
+    """Rounds interleave every measurement, so the machine's load hits them alike;
+    the best of the rounds is kept for each."""
+    import pyinfluence
+    from sklearn.linear_model import LogisticRegression
+
+    from skinfluence import InfluenceExplainer
+
+    shapes = {"dense20k": (20_000, 1_000, 100, 0),
+              "dense100k": (100_000, 2_000, 500, 1)}
+    results = []
+    for name in problems:
+        X, y, Xt, yt = _synthetic(*shapes[name])
+        est = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-10,
+                                 max_iter=1000).fit(X, y)
+        warnings.simplefilter("ignore")
+        nbytes = 8 * Xt.shape[0] * X.shape[0]
+        ex = InfluenceExplainer(est, solver="cholesky").fit(X, y)
+        attr = pyinfluence.InfluenceFunctions(mode="loss").fit(est, X, y)
+        buf = np.empty(nbytes // 8)
+
+        def fresh():  # a new array: page faults included, as for a result array
+            a = np.empty(nbytes // 8)
+            a.fill(1.0)
+
+        steps = {
+            "write_fresh": fresh,
+            "write_mapped": lambda: buf.fill(2.0),  # pages already mapped
+            "skinfluence_fit": lambda: InfluenceExplainer(
+                est, solver="cholesky").fit(X, y),
+            "skinfluence_influence": lambda: ex.influence(Xt, yt),
+            "pyinfluence_fit": lambda: pyinfluence.InfluenceFunctions(
+                mode="loss").fit(est, X, y),
+            "pyinfluence_explain": lambda: attr.explain(Xt, yt),
+        }
+        times = {k: [] for k in steps}
+        for _ in range(repeat):
+            for k, func in steps.items():
+                t = time.perf_counter()
+                func()
+                times[k].append(time.perf_counter() - t)
+        out = dict(part="dense", problem=name, n_train=X.shape[0],
+                   n_features=X.shape[1], n_test=Xt.shape[0], repeat=repeat,
+                   output_gb=nbytes / 1e9)
+        for k, ts in times.items():
+            out[f"{k}_seconds"] = min(ts)
+            out[f"{k}_seconds_max"] = max(ts)
+        for k in ("write_fresh", "write_mapped", "skinfluence_influence",
+                  "pyinfluence_explain"):
+            out[f"{k}_gb_s"] = nbytes / out[f"{k}_seconds"] / 1e9
+        for k in ("skinfluence_influence", "pyinfluence_explain"):
+            out[f"{k}_over_write_fresh"] = (out[f"{k}_seconds"]
+                                            / out["write_fresh_seconds"])
+        out["ratio_influence_step"] = (out["skinfluence_influence_seconds"]
+                                       / out["pyinfluence_explain_seconds"])
+        out["ratio_fit_plus_influence"] = (
+            (out["skinfluence_fit_seconds"] + out["skinfluence_influence_seconds"])
+            / (out["pyinfluence_fit_seconds"] + out["pyinfluence_explain_seconds"]))
+        results.append(out)
+        del X, Xt, ex, attr, buf
+    return results
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=["sparse", "dense"], required=True)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--problems", nargs="+", default=["dense20k", "dense100k"])
+    ap.add_argument("--output", help="append the JSON lines to this file")
+    args = ap.parse_args(argv)
+    if args.part == "sparse":
+        results = [sparse_part(args.repeat)]
+    else:
+        results = dense_part(args.repeat, args.problems)
+    for res in results:
+        line = json.dumps({k: (float(f"{v:.6g}") if isinstance(v, float) else v)
+                           for k, v in res.items()})
+        print(line)
+        if args.output:
+            with open(args.output, "a") as f:
+                f.write(line + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
