@@ -1,6 +1,7 @@
 """Issue 11: sparse self-influence at scale; dense influence vs memory bandwidth.
 
     python benchmarks/bench_sparse_self_influence.py --part sparse [--repeat 3]
+    python benchmarks/bench_sparse_self_influence.py --part mid    [--repeat 3]
     python benchmarks/bench_sparse_self_influence.py --part dense  [--repeat 3]
 
 sparse: the sparse_text problem of bench_influence.py (20 000 x 50 000 tf-idf-like,
@@ -13,6 +14,10 @@ after data and fit). Then the old path, one CG solve per row
 on 500 sampled rows: its time extrapolated to every row, and its values, the exact
 reference for the Pearson / relative error of the new self-influences and
 leverages on those rows.
+
+mid: 5 000 x 12 500 tf-idf-like (density 0.004), where the exact dual form runs on
+every row: the time of each method and the randomized estimate's error over all
+rows (not only a sample).
 
 dense: the machine's memory write bandwidth (numpy filling fresh pages, as a
 result array is, and refilling pages already mapped), then for dense20k
@@ -32,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_influence import (  # noqa: E402
-    _synthetic, load_problem, peak_rss_mb, reset_peak_rss, rss_mb,
+    _synthetic, load_problem, peak_rss_mb, reset_peak_rss, rss_mb, tfidf_like,
 )
 
 
@@ -93,6 +98,46 @@ def sparse_part(repeat, n_check=500):
     out["leverage_rms_relative_error"] = float(np.sqrt(np.mean((q / exact_q - 1) ** 2)))
     out["leverage_max_relative_error"] = float(np.abs(q / exact_q - 1).max())
     out["leverage_cv"] = float(exact_q.std() / exact_q.mean())
+    return out
+
+
+def mid_part(repeat, n=5_000, p=12_500):
+    """A tf-idf-like problem small enough for the exact dual form on every row:
+    each method's time, and the randomized estimate's error over all rows."""
+    from sklearn.linear_model import LogisticRegression
+
+    from skinfluence import InfluenceExplainer
+    from skinfluence.solvers.leverage import row_leverages
+
+    X, y = tfidf_like(n, p, 0.004, 5)
+    est = LogisticRegression(C=1.0, solver="newton-cg", tol=1e-10, max_iter=1000)
+    warnings.simplefilter("ignore")
+    est.fit(X, y)
+    ex = InfluenceExplainer(est, random_state=0).fit(X, y)
+    out = dict(part="mid", n_train=n, n_features=p, nnz=X.nnz, repeat=repeat,
+               solver=type(ex.solver_).__name__)
+    res = {}
+    for method in ("dual", "randomized"):
+        out[f"{method}_seconds"], res[method] = best_of(repeat, lambda: row_leverages(
+            ex.operator_, ex.solver_, method=method, random_state=0))
+    out["auto_method"] = row_leverages(ex.operator_, ex.solver_, method="auto",
+                                       random_state=0).method
+    rows = np.arange(200)
+    t = time.perf_counter()
+    U = ex.adapter_.row_gradients(ex.X_[rows], ex.Y_[rows], np.ones(len(rows)))
+    per_row = ex.weights_[rows] * ex.solver_.quad_form(U.T)
+    out["per_row_seconds_extrapolated"] = (time.perf_counter() - t) * n / len(rows)
+    exact = res["dual"]
+    out["dual_vs_per_row_max_relative"] = float(
+        np.abs(exact.self_influence[rows] - per_row).max() / per_row.max())
+    q, q0 = res["randomized"].leverages[:, 0, 0], exact.leverages[:, 0, 0]
+    out["randomized_rms_relative_error"] = float(np.sqrt(np.mean((q / q0 - 1) ** 2)))
+    out["randomized_max_relative_error"] = float(np.abs(q / q0 - 1).max())
+    out["randomized_pearson_leverage"] = float(np.corrcoef(q, q0)[0, 1])
+    out["randomized_pearson_self_influence"] = float(np.corrcoef(
+        res["randomized"].self_influence, exact.self_influence)[0, 1])
+    out["randomized_reported"] = res["randomized"].calibration_error
+    out["leverage_cv"] = float(q0.std() / q0.mean())
     return out
 
 
@@ -162,13 +207,15 @@ def dense_part(repeat, problems):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["sparse", "dense"], required=True)
+    ap.add_argument("--part", choices=["sparse", "mid", "dense"], required=True)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--problems", nargs="+", default=["dense20k", "dense100k"])
     ap.add_argument("--output", help="append the JSON lines to this file")
     args = ap.parse_args(argv)
     if args.part == "sparse":
         results = [sparse_part(args.repeat)]
+    elif args.part == "mid":
+        results = [mid_part(args.repeat)]
     else:
         results = dense_part(args.repeat, args.problems)
     for res in results:
