@@ -23,7 +23,9 @@ dense: the machine's memory write bandwidth (numpy filling fresh pages, as a
 result array is, and refilling pages already mapped), then for dense20k
 (20 000 x 100, 1 000 test rows) and dense100k (100 000 x 500, 2 000 test rows)
 ``influence()`` (cholesky) and pyinfluence's ``explain`` in the same process: the
-GB of result written per second, and the time of writing that many fresh bytes.
+GB of result written per second, the time of writing that many fresh bytes, and
+the time of the step's bare product (test side (m, p+1) times the rows [X, 1]
+transposed, into a fresh array: the floor of the step).
 """
 
 import argparse
@@ -162,6 +164,9 @@ def dense_part(repeat, problems):
         ex = InfluenceExplainer(est, solver="cholesky").fit(X, y)
         attr = pyinfluence.InfluenceFunctions(mode="loss").fit(est, X, y)
         buf = np.empty(nbytes // 8)
+        rng = np.random.RandomState(0)
+        S = rng.standard_normal((Xt.shape[0], X.shape[1] + 1))  # the test side
+        Xa = np.hstack([X, np.ones((X.shape[0], 1))])
 
         def fresh():  # a new array: page faults included, as for a result array
             a = np.empty(nbytes // 8)
@@ -170,6 +175,8 @@ def dense_part(repeat, problems):
         steps = {
             "write_fresh": fresh,
             "write_mapped": lambda: buf.fill(2.0),  # pages already mapped
+            # the bare product of the step, into a fresh array: its floor
+            "gemm_fresh": lambda: S @ Xa.T,
             "skinfluence_fit": lambda: InfluenceExplainer(
                 est, solver="cholesky").fit(X, y),
             "skinfluence_influence": lambda: ex.influence(Xt, yt),
@@ -189,19 +196,23 @@ def dense_part(repeat, problems):
         for k, ts in times.items():
             out[f"{k}_seconds"] = min(ts)
             out[f"{k}_seconds_max"] = max(ts)
-        for k in ("write_fresh", "write_mapped", "skinfluence_influence",
-                  "pyinfluence_explain"):
+        for k in ("write_fresh", "write_mapped", "gemm_fresh",
+                  "skinfluence_influence", "pyinfluence_explain"):
             out[f"{k}_gb_s"] = nbytes / out[f"{k}_seconds"] / 1e9
         for k in ("skinfluence_influence", "pyinfluence_explain"):
             out[f"{k}_over_write_fresh"] = (out[f"{k}_seconds"]
                                             / out["write_fresh_seconds"])
+            out[f"{k}_over_gemm_fresh"] = (out[f"{k}_seconds"]
+                                           / out["gemm_fresh_seconds"])
+        out["gemm_fresh_gflops"] = (2.0 * S.shape[0] * S.shape[1] * X.shape[0]
+                                    / out["gemm_fresh_seconds"] / 1e9)
         out["ratio_influence_step"] = (out["skinfluence_influence_seconds"]
                                        / out["pyinfluence_explain_seconds"])
         out["ratio_fit_plus_influence"] = (
             (out["skinfluence_fit_seconds"] + out["skinfluence_influence_seconds"])
             / (out["pyinfluence_fit_seconds"] + out["pyinfluence_explain_seconds"]))
         results.append(out)
-        del X, Xt, ex, attr, buf
+        del X, Xt, ex, attr, buf, S, Xa
     return results
 
 
