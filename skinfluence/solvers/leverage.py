@@ -146,7 +146,10 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
         rng = check_random_state(random_state)
         errors = []
         for k in range(a.n_outputs):
-            if method == "dual":
+            same = _same_problem_as(operator, k)  # e.g. ridge outputs sharing alpha
+            if same is not None:
+                q[:, k] = q[:, same]
+            elif method == "dual":
                 q[:, k] = _dual(operator, k)
             else:
                 exact = _exact_solver(operator, solver)
@@ -247,28 +250,35 @@ def _solves(operator, solver):
 
 def _output_problem(operator, k):
     """Curvature weights, feature penalty and intercept penalty of output ``k``."""
-    a = operator.adapter
-    cD = operator.curvature
-    w = cD[:, k] if cD.ndim == 2 else cD[:, k, k]
-    return np.asarray(w, dtype=np.float64), a.l2_strength[k] + operator.damping, \
-        operator.damping
+    cD, damping = operator.curvature, operator.damping
+    w = np.asarray(cD[:, k] if cD.ndim == 2 else cD[:, k, k], dtype=np.float64)
+    return w, operator.adapter.l2_strength[k] + damping, damping
+
+
+def _same_problem_as(operator, k):
+    """An earlier output with output k's scalar problem (curvatures, penalty)."""
+    w, lam, _ = _output_problem(operator, k)
+    for j in range(k):
+        w_j, lam_j, _ = _output_problem(operator, j)
+        if lam_j == lam and np.array_equal(w_j, w):
+            return j
+    return None
 
 
 def _kernel_columns(X, cols, mu, extra):
-    """Columns ``cols`` of ``R R^T`` for the centred rows ``R = X - mu`` (plus the
-    pseudo-row ``mu`` when ``extra``): (n + extra, len(cols))."""
-    Xc = X[cols]
-    K = X @ Xc.T
+    """Columns ``cols`` of ``R R^T``: R the rows of X centred at ``mu`` (as they are
+    if ``mu`` is None), then, when ``extra``, a last pseudo-row ``mu`` itself."""
+    real = cols[cols < X.shape[0]]
+    K = X @ X[real].T
     K = K.toarray() if sparse.issparse(K) else np.asarray(K)
     if mu is None:
         return K
-    Xmu = np.asarray(X @ mu).ravel()
-    mm = float(mu @ mu)
-    K -= Xmu[:, None]
-    K -= Xmu[cols][None, :]
-    K += mm
-    if extra:
-        K = np.vstack([K, Xmu[cols][None, :] - mm])
+    Xmu, mm = np.asarray(X @ mu).ravel(), float(mu @ mu)
+    K += mm - Xmu[:, None] - Xmu[real][None, :]
+    if extra:  # <x_j - mu, mu> and <mu, mu>
+        K = np.vstack([K, Xmu[real] - mm])
+        if len(real) < len(cols):
+            K = np.hstack([K, np.append(Xmu - mm, mm)[:, None]])
     return K
 
 
@@ -277,16 +287,13 @@ def _dual(operator, k):
     w, lam, delta = _output_problem(operator, k)
     n = X.shape[0]
     if lam <= 0:
-        raise ValueError(
-            "method='dual' needs every coefficient penalised (l2 or damping > 0)."
-        )
+        raise ValueError("method='dual' needs every coefficient penalised (l2 or "
+                         "damping > 0).")
     mu, extra, inv_s = None, False, 0.0
     if a.fit_intercept:
         s = w.sum() + delta
         if s <= 0:
-            raise SingularHessianError(
-                "The intercept has no curvature (all row weights are 0)."
-            )
+            raise SingularHessianError("The intercept has no curvature (weights 0).")
         mu = np.asarray(X.T @ w).ravel() / s
         extra, inv_s = delta > 0, 1.0 / s
         if extra:  # the intercept's damping acts as a pseudo-row mu of weight delta
@@ -297,14 +304,9 @@ def _dual(operator, k):
     diagK = np.empty(N)
     for cols in _row_blocks(N, N):
         c = np.arange(N)[cols]
-        real = c[c < n]
-        Kc = _kernel_columns(X, real, mu, extra)
-        if extra and c[-1] == n:  # the pseudo-row's column
-            Xmu = np.asarray(X @ mu).ravel()
-            mm = float(mu @ mu)
-            Kc = np.hstack([Kc, np.append(Xmu - mm, mm)[:, None]])
-        diagK[cols] = Kc[c, np.arange(len(c))]
-        M[:, cols] = Kc * sw[:, None] * sw[c][None, :]
+        Kc = _kernel_columns(X, c, mu, extra)
+        diagK[c] = Kc[c, np.arange(len(c))]
+        M[:, c] = Kc * sw[:, None] * sw[c]
     M[np.diag_indices(N)] += lam
     L, info = lapack.dpotrf(M, lower=1, overwrite_a=1, clean=1)
     if info != 0:
@@ -368,15 +370,13 @@ def _randomized(operator, solver, k, n_cal, rng):
     # leave-one-out residuals of least squares: e_i / (1 - hat_ii)
     Q, _ = np.linalg.qr(Fs)
     loo = (exact - Fs @ coef) / np.maximum(1.0 - np.einsum("ij,ij->i", Q, Q), 1e-12)
-    rel = np.divide(loo, exact, out=np.zeros_like(loo), where=exact > 0)
-    m = len(sample)
-    rms = float(np.sqrt(np.mean(rel**2)))
+    m, safe = len(sample), np.where(exact > 0, exact, np.inf)
+    rms = float(np.sqrt(np.mean((loo / safe) ** 2)))
     error = dict(
-        n_rows=m, rms=rms, max=float(np.abs(rel).max()),
-        rms_upper=float(rms * np.sqrt(m / chi2.ppf(0.05, m))),
-        pearson=float(np.corrcoef(exact - loo, exact)[0, 1]) if m > 2 else np.nan,
-        uncalibrated_rms=float(np.sqrt(np.mean(np.divide(
-            est[sample] - exact, exact, out=np.zeros(m), where=exact > 0) ** 2))),
+        n_rows=m, rms=rms, max=float(np.abs(loo / safe).max()),
+        rms_upper=float(rms * np.sqrt(m / chi2.ppf(0.05, m))),  # chi-square bound
+        pearson=float(np.corrcoef(exact - loo, exact)[0, 1]),
+        uncalibrated_rms=float(np.sqrt(np.mean(((est[sample] - exact) / safe) ** 2))),
     )
     q = F @ coef
     q[sample] = exact
