@@ -206,8 +206,8 @@ def test_auto_rule(text, capsys):
                             random_state=0)
     out = capsys.readouterr().out
     assert res.method == "randomized" and "relative error on 64 rows" in out, out
-    # enough memory for the 1 500 x 1 500 dual form, not for the primal 6 001^2
-    res = row_leverages(ex.operator_, ex.solver_, max_memory=1e8)
+    # enough memory for the 1 500^2 dual form (+ blocks), not the primal 24 * 6 001^2
+    res = row_leverages(ex.operator_, ex.solver_, max_memory=4e8)
     assert res.method == "dual"
     np.testing.assert_array_equal(res.leverages, exact.leverages)
 

@@ -4,9 +4,8 @@ Self-influence is ``c_j r_j^T M_j r_j`` and ``method="newton"`` needs the ``K x 
 blocks ``M_j`` themselves (``J_j = I_K (x) [x_j, 1]``, ``H`` the Hessian of the
 objective, its pseudo-inverse on a multinomial null space). Four ways to get them:
 
-- ``"primal"`` (exact): one Cholesky factor ``H = U^T U``; a block of rows costs one
-  triangular solve, ``M_j = (U^{-T} J_j^T)^T (U^{-T} J_j^T)``. Memory
-  ``~3 * 8 * n_params**2`` bytes.
+- ``"primal"`` (exact): one Cholesky factor ``H = U^T U`` (``24 * n_params**2`` bytes);
+  a block of rows is one triangular solve, ``M_j = (U^{-T} J_j^T)^T (U^{-T} J_j^T)``.
 - ``"dual"`` (exact; ``K = 1`` or outputs without coupling, every coefficient
   penalised): the ``n x n`` form. The unpenalised intercept is eliminated exactly
   (its Schur complement centres the rows at their curvature-weighted mean ``mu``),
@@ -42,6 +41,7 @@ from scipy.linalg import lapack
 from scipy.stats import chi2
 from sklearn.utils import Bunch, check_random_state
 
+from .._threads import blas_limit
 from ..exceptions import InfluenceWarning, SingularHessianError
 from ._base import HessianOperator
 from .cg import CGSolver
@@ -120,15 +120,11 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
     if method not in LEVERAGE_METHODS:
         raise ValueError(f"method must be one of {LEVERAGE_METHODS}, got {method!r}.")
     if not isinstance(n_calibration, numbers.Integral) or n_calibration < 4:
-        raise ValueError(
-            f"n_calibration must be an integer >= 4, got {n_calibration!r}."
-        )
-    a = operator.adapter
-    budget = _budget(max_memory)
+        raise ValueError(f"n_calibration must be an integer >= 4: {n_calibration!r}.")
+    a, reason = operator.adapter, "requested"
     uncoupled = a.n_outputs == 1 or a.curvature_is_diagonal
-    reason = "requested"
     if method == "auto":
-        method, reason = _choose(operator, solver, budget, uncoupled)
+        method, reason = _choose(operator, solver, _budget(max_memory), uncoupled)
     elif method in ("dual", "randomized") and not uncoupled:
         raise ValueError(
             f"method={method!r} needs outputs without coupled curvature (K = 1, or "
@@ -136,38 +132,42 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
         )
     if verbose:
         print(f"[row_leverages] method={method!r} ({reason})")
-    error = None
-    if method == "primal":
-        M = _primal(operator, solver)
-    elif method == "solves":
-        M = _solves(operator, _exact_solver(operator, solver))
-    else:
-        q = np.empty((operator.X.shape[0], a.n_outputs))
-        rng = check_random_state(random_state)
-        errors = []
-        for k in range(a.n_outputs):
-            same = _same_problem_as(operator, k)  # e.g. ridge outputs sharing alpha
-            if same is not None:
-                q[:, k] = q[:, same]
-            elif method == "dual":
-                q[:, k] = _dual(operator, k)
-            else:
-                exact = _exact_solver(operator, solver)
-                q[:, k], err = _randomized(operator, exact, k, n_calibration, rng)
-                errors.append(err)
-        M = q[:, :, None] * np.eye(a.n_outputs)
-        if errors:  # several outputs: the worst one
-            error = max(errors, key=lambda e: e["rms_upper"])
-            _report(error, rtol, verbose)
+    with blas_limit(_nnz(operator.X) * a.n_params * a.n_outputs):
+        M, error = _compute(operator, solver, method, n_calibration, random_state)
+    if error is not None:
+        _report(error, rtol, verbose)
     _, r = a.loss_gradient(a.decision(operator.X), operator.Y)
     si = operator.weights * np.einsum("jk,jkl,jl->j", r, M, r)
     return Bunch(leverages=M, self_influence=si, method=method, calibration_error=error)
 
 
+def _compute(operator, solver, method, n_calibration, random_state):
+    """The blocks M (n, K, K) by ``method``, and the calibration error (or None)."""
+    if method == "primal":
+        return _primal(operator, solver), None
+    if method == "solves":
+        return _solves(operator, _exact_solver(operator, solver)), None
+    K = operator.adapter.n_outputs
+    q, errors = np.empty((operator.X.shape[0], K)), []
+    rng = check_random_state(random_state)
+    for k in range(K):
+        same = _same_problem_as(operator, k)  # e.g. ridge outputs sharing alpha
+        if same is not None:
+            q[:, k] = q[:, same]
+        elif method == "dual":
+            q[:, k] = _dual(operator, k)
+        else:
+            exact = _exact_solver(operator, solver)
+            q[:, k], err = _randomized(operator, exact, k, n_calibration, rng)
+            errors.append(err)
+    worst = max(errors, key=lambda e: e["rms_upper"]) if errors else None
+    return q[:, :, None] * np.eye(K), worst
+
+
 def _budget(max_memory):
     if max_memory is not None:
         return float(max_memory)
-    try:
+    try:  # the explainer's default: half the physical memory
         return 0.5 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return 4.0 * 2**30
@@ -187,7 +187,8 @@ def _choose(operator, solver, budget, uncoupled):
     if 24.0 * P**2 <= budget:
         costs["primal"] = 2.0 * n * K * P**2 + P**3 / 3
     lam = a.l2_strength + operator.damping
-    if uncoupled and np.all(lam > 0) and 8.0 * (n + 1) ** 2 + 48.0 * n * 512 <= budget:
+    dual_bytes = 8.0 * ((n + 1) ** 2 + 4 * _BLOCK_ELEMENTS)  # M and a few blocks
+    if uncoupled and np.all(lam > 0) and dual_bytes <= budget:
         costs["dual"] = len(set(lam.tolist())) * (n**3 + 2.0 * _nnz(X) * n)
     exact = {m: c for m, c in costs.items() if c <= EXACT_MAX_FLOPS}
     if exact:
