@@ -32,7 +32,6 @@ objective, its pseudo-inverse on a multinomial null space). Four ways to get the
 """
 
 import numbers
-import os
 import warnings
 
 import numpy as np
@@ -41,7 +40,7 @@ from scipy.linalg import lapack
 from scipy.stats import chi2
 from sklearn.utils import Bunch, check_random_state
 
-from .._threads import blas_limit
+from ..parallel import blas_limit, count_nonzero, memory_budget
 from ..exceptions import InfluenceWarning, SingularHessianError
 from ._base import HessianOperator
 from .cg import CGSolver
@@ -124,7 +123,7 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
     a, reason = operator.adapter, "requested"
     uncoupled = a.n_outputs == 1 or a.curvature_is_diagonal
     if method == "auto":
-        method, reason = _choose(operator, solver, _budget(max_memory), uncoupled)
+        method, reason = _choose(operator, solver, memory_budget(max_memory), uncoupled)
     elif method in ("dual", "randomized") and not uncoupled:
         raise ValueError(
             f"method={method!r} needs outputs without coupled curvature (K = 1, or "
@@ -132,7 +131,7 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
         )
     if verbose:
         print(f"[row_leverages] method={method!r} ({reason})")
-    with blas_limit(_nnz(operator.X) * a.n_params * a.n_outputs):
+    with blas_limit(count_nonzero(operator.X) * a.n_params * a.n_outputs):
         M, error = _compute(operator, solver, method, n_calibration, random_state)
     if error is not None:
         _report(error, rtol, verbose)
@@ -164,19 +163,6 @@ def _compute(operator, solver, method, n_calibration, random_state):
     return q[:, :, None] * np.eye(K), worst
 
 
-def _budget(max_memory):
-    if max_memory is not None:
-        return float(max_memory)
-    try:  # the explainer's default: half the physical memory
-        return 0.5 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 4.0 * 2**30
-
-
-def _nnz(X):
-    return X.nnz if sparse.issparse(X) else X.shape[0] * X.shape[1]
-
-
 def _choose(operator, solver, budget, uncoupled):
     """The method ``"auto"`` stands for, and why (for verbose output)."""
     if isinstance(solver, CholeskySolver):
@@ -189,7 +175,7 @@ def _choose(operator, solver, budget, uncoupled):
     lam = a.l2_strength + operator.damping
     dual_bytes = 8.0 * ((n + 1) ** 2 + 4 * _BLOCK_ELEMENTS)  # M and a few blocks
     if uncoupled and np.all(lam > 0) and dual_bytes <= budget:
-        costs["dual"] = len(set(lam.tolist())) * (n**3 + 2.0 * _nnz(X) * n)
+        costs["dual"] = len(set(lam.tolist())) * (n**3 + 2.0 * count_nonzero(X) * n)
     exact = {m: c for m, c in costs.items() if c <= EXACT_MAX_FLOPS}
     if exact:
         best = min(exact, key=exact.get)
