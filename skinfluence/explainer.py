@@ -364,29 +364,9 @@ class InfluenceExplainer(BaseEstimator):
 
     def _refit(self, keep):
         """Refit the model without the dropped rows; return the refit's adapter."""
-        est = self.adapter_.refit_estimator()
-        params = est.get_params()
-        if "tol" in params:
-            est.set_params(tol=1e-12)
-        if params.get("max_iter") is not None:
-            est.set_params(max_iter=max(params["max_iter"], 10_000))
-        if "warm_start" in params:
-            est.set_params(warm_start=True)
-            est.coef_ = np.asarray(self.estimator_.coef_).copy()
-            est.intercept_ = np.asarray(self.estimator_.intercept_).copy()
         y_keep = self.y_[keep]
-        classes = getattr(self.adapter_, "classes", None)
-        if classes is not None:
-            missing = np.setdiff1d(classes, np.unique(y_keep))
-            if missing.size:
-                raise ValueError(
-                    f"Removing this population leaves no row of class(es) {list(missing)}; "
-                    "the refitted model would have other classes."
-                )
         sw = self.sample_weight_[keep]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            est.fit(self.X_[keep], y_keep, sample_weight=sw)
+        est = self.adapter_.refit(self.X_[keep], y_keep, sample_weight=sw)
         refit = make_adapter(est, y_keep, sw)
         Y = refit.encode_target(y_keep)
         norm, rel = self._stationarity(refit, self.X_[keep], Y, refit.row_weights(Y, sw))
