@@ -171,7 +171,7 @@ class InfluenceExplainer(BaseEstimator):
         obj = infl.FittedObjective(self.adapter_, self.X_, self.Y_, self.weights_,
                                    self.solver_, self.operator_)
         return infl.BlockLoop(obj, self.method, self.n_jobs, self.verbose,
-                              self.max_memory, self._fit_solver)
+                              self.max_memory, self._fit_solver, self.random_state)
 
     def influence(self, X_test, y_test, target="loss"):
         """Influence of each training row on each test row.

@@ -223,3 +223,27 @@ def test_bad_arguments():
     ex = InfluenceExplainer(LinearRegression()).fit(X, y)
     with pytest.raises(ValueError, match="every coefficient penalised"):
         row_leverages(ex.operator_, ex.solver_, method="dual")
+
+
+@pytest.mark.parametrize("method", ["first_order", "newton"])
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "ridge"])
+def test_explainer_self_influence_through_leverages(kind, method):
+    """A matrix-free explainer's self_influence (leverages of all rows at once)
+    equals the Cholesky path's per-block quadratic forms, dense and sparse."""
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    from skinfluence import InfluenceExplainer
+
+    X, y = load_digits(return_X_y=True)
+    X = X[:400] / 16
+    y = {"binary": y[:400] % 2, "multinomial": y[:400] % 3,
+         "ridge": y[:400].astype(float)}[kind]
+    est = (Ridge() if kind == "ridge"
+           else LogisticRegression(tol=1e-10, max_iter=5000)).fit(X, y)
+    exact = InfluenceExplainer(est, method=method, solver="cholesky").fit(X, y)
+    want = exact.self_influence()
+    for Xk in (X, sparse.csr_matrix(X)):
+        got = InfluenceExplainer(est, method=method, solver="cg").fit(Xk, y)
+        err = np.abs(got.self_influence() - want).max() / want.max()
+        assert err < 1e-8, f"{kind}, {method}: relative error {err:.2e}"

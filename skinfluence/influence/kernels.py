@@ -21,6 +21,7 @@ __all__ = [
     "predictor_shift",
     "retrain_effects",
     "self_influence_block",
+    "self_influence_from_leverages",
 ]
 
 
@@ -236,6 +237,57 @@ def self_influence_block(objective, rows, method, inverse=None):
     dz = np.einsum("jd,jkd->jk", a.augmented_rows(Xr), shifts)
     return a.loss(Z + dz, Yr) - a.loss(Z, Yr)
 
+
+
+def self_influence_from_leverages(objective, leverages, method):
+    """Self-influence of every training row from its leverage ``M_j``.
+
+    ``M_j = J_j H^{-1} J_j^T`` (K x K). First order: ``c_j r_j^T M_j r_j``.
+    Newton: the row's own predictor moves by ``dz_j = M_j (I - c_j D_j M_j)^{-1}
+    e_j`` (Woodbury, as in :func:`~skinfluence.influence.newton_shifts`), and its
+    loss is evaluated exactly there.
+
+    Parameters
+    ----------
+    objective : FittedObjective
+        A sum-form objective (no penalty share).
+    leverages : ndarray of shape (n_train, K, K)
+    method : {"first_order", "newton"}
+
+    Returns
+    -------
+    ndarray of shape (n_train,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.influence import FittedObjective
+    >>> from skinfluence.influence.kernels import self_influence_from_leverages
+    >>> from skinfluence.solvers import row_leverages
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+    >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+    >>> M = row_leverages(ex.operator_, ex.solver_).leverages
+    >>> si = self_influence_from_leverages(obj, M, "first_order")
+    >>> bool(np.allclose(si, ex.self_influence()))
+    True
+    """
+    a = objective.adapter
+    rows = slice(None)
+    E = objective.removed_gradient(rows)  # c_j r_j
+    if method == "first_order":
+        _, r = a.loss_gradient(a.decision(objective.X), objective.Y)
+        return np.einsum("jk,jkl,jl->j", r, leverages, E)
+    K = a.n_outputs
+    system = np.eye(K) - np.einsum("jkl,jlm->jkm", objective.removed_curvature(rows),
+                                   leverages)
+    w = np.linalg.solve(system, E[:, :, None])[:, :, 0]
+    dz = np.einsum("jkl,jl->jk", leverages, w)
+    Z = a.decision(objective.X)
+    return a.loss(Z + dz, objective.Y) - a.loss(Z, objective.Y)
 
 
 def population_influence(objective, test, populations, fit_solver=None):

@@ -11,8 +11,9 @@ import numpy as np
 
 from ..parallel import (blas_limit, check_output_size, count_nonzero, map_blocks,
                         memory_budget, row_blocks, shares_memory)
+from ..solvers import CholeskySolver, row_leverages
 from .kernels import (TargetRows, influence_block, population_influence,
-                      self_influence_block)
+                      self_influence_block, self_influence_from_leverages)
 from .mean import mean_influence_first_order
 from .shifts import first_order_shifts, newton_operator, newton_shifts
 from .topk import StreamingTopK
@@ -35,6 +36,9 @@ class BlockLoop:
         (:func:`~skinfluence.parallel.memory_budget`).
     fit_solver : callable, default=None
         ``fit_solver(operator)``: a solver fitted on a Hessian (newton populations).
+    random_state : int, RandomState instance or None, default=None
+        For the randomized leverages of :meth:`self_influence` (matrix-free
+        solvers on problems too large for an exact method).
 
     Examples
     --------
@@ -50,10 +54,11 @@ class BlockLoop:
     """
 
     def __init__(self, objective, method, n_jobs=None, verbose=0, max_memory=None,
-                 fit_solver=None):
+                 fit_solver=None, random_state=None):
         self.objective, self.method = objective, method
         self.n_jobs, self.verbose = n_jobs, verbose
         self.max_memory, self.fit_solver = max_memory, fit_solver
+        self.random_state = random_state
 
     def target_rows(self, X, Y, target):
         """The test rows, with their solves (:class:`TargetRows`).
@@ -198,8 +203,22 @@ class BlockLoop:
         Returns
         -------
         ndarray of shape (n_train,)
+
+        Notes
+        -----
+        With a matrix-free solver (no Cholesky factor to reuse) the leverages
+        ``J_j H^{-1} J_j^T`` of all rows come from
+        :func:`~skinfluence.solvers.row_leverages` (exact dual or primal form
+        where the budget allows, else calibrated and its error reported) instead
+        of one solve per row. Mean-form objectives (GLMs) keep the per-row path.
         """
-        obj, inverse = self.objective, self._inverse()
+        obj = self.objective
+        if obj.penalty_gradient is None and obj.operator is not None \
+                and not isinstance(obj.solver, CholeskySolver):
+            lev = row_leverages(obj.operator, obj.solver, max_memory=self.max_memory,
+                                random_state=self.random_state, verbose=self.verbose)
+            return self_influence_from_leverages(obj, lev.leverages, self.method)
+        inverse = self._inverse()
         results, _ = self._map(
             lambda rows: self_influence_block(obj, rows, self.method, inverse), 0)
         return np.concatenate(results)

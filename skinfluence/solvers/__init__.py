@@ -15,12 +15,14 @@ from sklearn.base import clone
 from ._base import HessianOperator, HessianSolver
 from .cg import CGSolver
 from .cholesky import CholeskySolver
+from .leverage import row_leverages
 from .lissa import LissaSolver
 
 __all__ = [
     "HessianOperator",
     "HessianSolver",
     "CholeskySolver",
+    "row_leverages",
     "CGSolver",
     "LissaSolver",
     "SOLVERS",
