@@ -4,7 +4,7 @@ Reads the table, preprocesses it (:mod:`~skinfluence.report.audit_table`),
 fits a linear model on a training split and writes an HTML report with its
 tables as CSV beside it: the training rows that most hurt and most help the
 test split's mean loss, the rows with the largest self-influence (outliers),
-and, when this version of skinfluence has ``find_label_issues``, the ranked
+and (``find_label_issues``) the ranked
 suspect labels.
 """
 
@@ -15,11 +15,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
 
-from .. import InfluenceExplainer, InfluenceWarning
+from .. import InfluenceExplainer, InfluenceWarning, find_label_issues
 from .audit_resampling import MAX_CV_ROWS, resampling_effects
 from .audit_table import (
     DEFAULT_MEMORY_BUDGET_MB,
@@ -44,29 +44,20 @@ def _model(task):
 
 
 def _suspects(X, y, model, index):
-    """The ranked suspect labels, when ``skinfluence.find_label_issues`` exists.
+    """The ranked suspect labels (:func:`skinfluence.find_label_issues`).
 
     The design goes in as a DataFrame indexed like the table, so that
     ``as_frame=True`` labels the rows as the table does.
     """
-    try:
-        from .. import find_label_issues
-    except ImportError:
-        return None
     import pandas as pd
 
     design = pd.DataFrame(X, index=index)
-    found = find_label_issues(design, y, estimator=model, as_frame=True)
-    return pd.DataFrame(found)
-
-
-def _mean_influence(explainer, X_test, y_test, block=256):
-    """Influence of each training row on the mean loss over the test rows."""
-    total = 0.0
-    for start in range(0, len(y_test), block):
-        rows = slice(start, start + block)
-        total = total + explainer.influence(X_test[rows], y_test[rows]).sum(axis=0)
-    return total / len(y_test)
+    # classes: the pruner's evidence-chosen default scorer (docs/pruning.md)
+    scorer = None if is_classifier(model) else model
+    found = find_label_issues(design, y, estimator=scorer, as_frame=True)
+    found = pd.DataFrame(found).drop(columns="index")
+    found.insert(0, "row", found.index)
+    return found.reset_index(drop=True)
 
 
 def _rows_frame(index, X, y, score, name, order):
@@ -293,7 +284,7 @@ def run_audit(
     rng = np.random.RandomState(random_state)
     sample = np.sort(rng.permutation(len(Y_te))[:MAX_TEST_ROWS])
     say(f"  influence on the mean loss of {len(sample)} test rows ...")
-    mean_inf = _mean_influence(explainer, D_te[sample], Y_te[sample])
+    mean_inf = explainer.mean_influence(D_te[sample], Y_te[sample])
     self_inf = explainer.self_influence()
     order = np.argsort(mean_inf)
     ranked = _rows_frame(X_tr.index, X_tr, Y_tr, mean_inf, "influence", order)
@@ -316,8 +307,7 @@ def run_audit(
     out.mkdir(parents=True, exist_ok=True)
     ranked.to_csv(out / "harmful_helpful.csv", index=False)
     outliers.to_csv(out / "outliers.csv", index=False)
-    if suspects is not None:
-        suspects.to_csv(out / "suspects.csv", index=False)
+    suspects.to_csv(out / "suspects.csv", index=False)
     import pandas as pd
 
     pd.DataFrame(resampling).to_csv(out / "resampling.csv", index=False)
@@ -342,17 +332,9 @@ def run_audit(
         harmful=_html_table(ranked, "influence"),
         helpful=_html_table(helpful, "influence"),
         outliers=_html_table(outliers, "self-influence", signed=False),
-        suspects=(
-            PARAGRAPH.substitute(
-                text="This version of skinfluence has no "
-                "<code>find_label_issues</code>; the ranked suspect-labels table is "
-                "left out."
-            )
-            if suspects is None
-            else table(
-                [str(c) for c in suspects.columns],
-                [[cell(v) for v in r] for r in suspects.head(10).itertuples(False)],
-            )
+        suspects=table(
+            [str(c) for c in suspects.columns],
+            [[cell(v) for v in r] for r in suspects.head(10).itertuples(False)],
         ),
         population=_population_html(pop),
         resampling=_resampling_html(resampling),

@@ -29,6 +29,7 @@ def find_label_issues(X, y, estimator=None, *, sample_weight=None, as_frame=Fals
         Weights of the rows in the scoring model's objective.
     as_frame : bool, default=False
         Return a pandas DataFrame (pandas must be installed) instead of a Bunch.
+        When ``X`` is a DataFrame, the result is indexed by ``X``'s row labels.
 
     Returns
     -------
@@ -83,4 +84,7 @@ def find_label_issues(X, y, estimator=None, *, sample_weight=None, as_frame=Fals
             "find_label_issues(..., as_frame=True) needs pandas; install it or use "
             "the default as_frame=False (a Bunch of arrays)."
         ) from exc
-    return pd.DataFrame(dict(table))
+    frame = pd.DataFrame(dict(table))
+    if hasattr(X, "index"):  # a DataFrame's rows keep their labels
+        frame.index = X.index[rows]
+    return frame
