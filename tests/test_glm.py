@@ -322,3 +322,16 @@ def test_pruner_and_outlier_remover_accept_glms():
                              fraction=0.1)
     Xr, yr = pruner.fit_resample(X[:300], y[:300])
     assert len(yr) == 270
+
+
+def test_newton_is_exact_leave_one_out_for_squared_deviance():
+    """TweedieRegressor(power=0): squared deviance, identity link, mean form. With
+    the removed row's penalty share, Newton's step is the refit (to rounding)."""
+    X, y = _diabetes()
+    est = TweedieRegressor(power=0, alpha=1.0, **TIGHT).fit(X[:200], y[:200])
+    rows = np.arange(0, 200, 20)
+    truth = refit_effects(est, X[:200], y[:200], X[200:220], y[200:220], rows[:, None])
+    ex = InfluenceExplainer(est, method="newton").fit(X[:200], y[:200])
+    pred = ex.influence(X[200:220], y[200:220])[:, rows]
+    err = np.abs(pred - truth).max() / np.abs(truth).max()
+    assert err < 1e-8, f"newton vs leave-one-out refit, relative error {err:.2e}"
