@@ -108,7 +108,17 @@ class LinearObjective:
 
     # ------------------------------------------------------------ per row
     def decision(self, X, theta=None):
-        """Linear predictor ``Z`` of shape (n_samples, K), at ``theta`` if given."""
+        """Linear predictor ``Z = [X, 1] theta^T``, at ``theta`` if given.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        theta : ndarray of shape (n_params,) or (K, n_dof), default=None
+
+        Returns
+        -------
+        ndarray of shape (n_samples, K)
+        """
         theta = self.theta if theta is None else theta.reshape(self.theta.shape)
         return augmented_dot(X, theta, self.fit_intercept)
 
@@ -155,7 +165,18 @@ class LinearObjective:
 
     # ----------------------------------------------------------- gradient
     def data_gradient(self, X, Y, weights):
-        """``sum_i c_i grad_i`` over the rows given (loss only), raveled."""
+        """``sum_i c_i grad_i`` over the rows given (loss only), raveled.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Y : ndarray, the encoded target
+        weights : ndarray of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+        """
         _, dZ = self.loss_gradient(self.decision(X), Y)
         return augmented_tdot(X, dZ * weights[:, None], self.fit_intercept).T.ravel()
 
@@ -169,7 +190,16 @@ class LinearObjective:
         return self.data_gradient(X, Y, weights) + share
 
     def objective_gradient(self, X, Y, weights):
-        """``grad F(theta)`` raveled in the augmented layout."""
+        """``grad F(theta)`` raveled in the augmented layout.
+
+        Parameters
+        ----------
+        X, Y, weights : the training rows, as in :meth:`data_gradient`
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+        """
         penalty = self.penalty_diagonal() * self.theta.ravel()
         return self.data_gradient(X, Y, weights) + penalty
 
@@ -218,7 +248,16 @@ class LinearObjective:
         return H.reshape(K * d, K * d)
 
     def hessian(self, X, Y, weights):
-        """Hessian of the whole objective, dense (n_params, n_params)."""
+        """Hessian of the whole objective, dense.
+
+        Parameters
+        ----------
+        X, Y, weights : the training rows, as in :meth:`data_gradient`
+
+        Returns
+        -------
+        ndarray of shape (n_params, n_params)
+        """
         H = self.data_hessian(X, Y, weights)
         H[np.diag_indices_from(H)] += self.penalty_diagonal()
         return H
@@ -263,7 +302,17 @@ class LinearObjective:
         return out.reshape(d, K, m).transpose(1, 0, 2).reshape(K * d, m)
 
     def hessian_vector_product(self, X, Y, weights, V):
-        """``H @ V`` for ``V`` of shape (n_params, m), penalty included."""
+        """``H @ V``, penalty included, matrix-free.
+
+        Parameters
+        ----------
+        X, Y, weights : the training rows, as in :meth:`data_gradient`
+        V : ndarray of shape (n_params, m)
+
+        Returns
+        -------
+        ndarray of shape (n_params, m)
+        """
         cD = self.weighted_curvature(X, Y, weights)
         return self.curvature_product(X, cD, V) + self.penalty_diagonal()[:, None] * V
 
@@ -308,7 +357,16 @@ class LinearObjective:
         return B.reshape(K * d, n * K)
 
     def to_public(self, A):
-        """Reorder the last axis from the augmented to the public layout."""
+        """Reorder the last axis from the augmented to the public layout.
+
+        Parameters
+        ----------
+        A : ndarray of shape (..., n_params), augmented layout
+
+        Returns
+        -------
+        ndarray of shape (..., n_params): ``coef_`` raveled, then ``intercept_``
+        """
         K, d, p = self.n_outputs, self.n_dof, self.n_features
         A = np.asarray(A).reshape(*A.shape[:-1], K, d)
         if not self.fit_intercept:
