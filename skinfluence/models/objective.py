@@ -25,13 +25,24 @@ class LinearObjective:
         H = sum_i c_i J_i^T D_i J_i + diag(lambda (x) [1, ..., 1, 0]),
         J_i = I_K (x) [x_i, 1],     D_i = d^2 loss / d z_i^2              (K, K)
 
-    Mean-form objectives (scikit-learn's GLMs: ``1/sum(c) sum_i c_i loss_i +
-    alpha/2 ||W||^2``) are this with ``lambda = alpha sum_i c_i``: each row
-    carries ``penalty_share = alpha`` per unit of weight, so removing row ``j``
-    also removes ``c_j alpha/2 ||W||^2`` (gradient ``c_j alpha P theta``, Hessian
-    ``c_j alpha P``, ``P`` the penalty mask). :meth:`row_penalty_gradient` and
+    A mean-form objective ``1/sum(c) sum_i c_i loss_i + beta/2 ||W||^2`` (the
+    GLMs) is, times ``sum(c)``, this with ``lambda = beta sum_i c_i``: each row
+    carries ``penalty_share = beta`` per unit of weight, so removing row ``j``
+    also removes ``c_j beta/2 ||W||^2`` (gradient ``c_j beta P theta``, Hessian
+    ``c_j beta P``, ``P`` the penalty mask). :meth:`row_penalty_gradient` and
     :meth:`row_penalty_diagonal` give these per unit weight; both are zero
     for sum-form objectives (``penalty_share = 0``).
+
+    Conventions:
+
+    - ``theta`` is stored *augmented*: shape ``(K, n_dof)`` with
+      ``n_dof = n_features + fit_intercept``, the intercept last in each row,
+      raveled in C order (output-major). :meth:`to_public` converts a
+      parameter axis to the public layout of ``params_influence``: ``coef_``
+      raveled, then ``intercept_``.
+    - ``Y`` is the encoded target the loss expects; ``weights`` are the
+      ``c_i`` (sample_weight x class_weight).
+    - Everything is float64. The penalty never touches the intercept.
 
     Parameters
     ----------
@@ -44,17 +55,6 @@ class LinearObjective:
         ``lambda_k``, the whole penalty's strength per output.
     penalty_share : float, default=0.0
         The part of ``lambda`` each unit of row weight carries (mean form).
-
-    Conventions
-    -----------
-    - ``theta`` is stored *augmented*: shape ``(K, n_dof)`` with
-      ``n_dof = n_features + fit_intercept``, the intercept last in each row,
-      raveled in C order (output-major). :meth:`to_public` converts a
-      parameter axis to the public layout of ``params_influence``: ``coef_``
-      raveled, then ``intercept_``.
-    - ``Y`` is the encoded target the loss expects; ``weights`` are the
-      ``c_i`` (sample_weight x class_weight).
-    - Everything is float64. The penalty never touches the intercept.
 
     Examples
     --------
