@@ -84,7 +84,7 @@ def refit_without(model, X, y, removed, sample_weight=None):
         est.set_params(max_iter=10_000)
     if "warm_start" in params:
         est.set_params(warm_start=True)
-        est.coef_, est.intercept_ = model.coef_.copy(), model.intercept_.copy()
+        est.coef_, est.intercept_ = np.copy(model.coef_), np.copy(model.intercept_)
     kw = {} if sample_weight is None else {"sample_weight": sample_weight[keep]}
     return est.fit(X[keep], y[keep], **kw)
 

@@ -321,3 +321,21 @@ def test_pruner_and_outlier_remover_accept_glms():
                              fraction=0.1)
     Xr, yr = pruner.fit_resample(X[:300], y[:300])
     assert len(yr) == 270
+
+
+@pytest.mark.parametrize("fit_intercept, weighted", [(True, False), (False, True)])
+def test_newton_is_exact_leave_one_out_for_squared_deviance(fit_intercept, weighted):
+    """TweedieRegressor(power=0): squared deviance, identity link, mean form. With
+    the removed row's penalty share, Newton's step is the refit (to rounding)."""
+    X, y = _diabetes()
+    sw = np.random.RandomState(2).uniform(0.5, 2.0, 200) if weighted else None
+    est = TweedieRegressor(power=0, alpha=1.0, fit_intercept=fit_intercept, **TIGHT)
+    est.fit(X[:200], y[:200], sample_weight=sw)
+    rows = np.arange(0, 200, 20)
+    truth = refit_effects(est, X[:200], y[:200], X[200:220], y[200:220], rows[:, None],
+                          sample_weight=sw)
+    ex = InfluenceExplainer(est, method="newton")
+    ex.fit(X[:200], y[:200], sample_weight=sw)
+    pred = ex.influence(X[200:220], y[200:220])[:, rows]
+    err = np.abs(pred - truth).max() / np.abs(truth).max()
+    assert err < 1e-8, f"newton vs leave-one-out refit, relative error {err:.2e}"

@@ -8,8 +8,8 @@ to :class:`~skinfluence.models.LinearObjective`. This is the split of
 scikit-learn's ``sklearn._loss`` and ``LinearModelLoss``; the GLM family adds
 loss objects (:mod:`skinfluence.models.glm_losses`).
 
-Conventions
------------
+Conventions:
+
 - ``Z`` has shape ``(..., K)``; ``Y`` is the encoded target: class indices of
   shape ``(...)`` for the classification losses, floats of shape ``(..., K)``
   for regression losses.

@@ -25,13 +25,24 @@ class LinearObjective:
         H = sum_i c_i J_i^T D_i J_i + diag(lambda (x) [1, ..., 1, 0]),
         J_i = I_K (x) [x_i, 1],     D_i = d^2 loss / d z_i^2              (K, K)
 
-    Mean-form objectives (scikit-learn's GLMs: ``1/sum(c) sum_i c_i loss_i +
-    alpha/2 ||W||^2``) are this with ``lambda = alpha sum_i c_i``: each row
-    carries ``penalty_share = alpha`` per unit of weight, so removing row ``j``
-    also removes ``c_j alpha/2 ||W||^2`` (gradient ``c_j alpha P theta``, Hessian
-    ``c_j alpha P``, ``P`` the penalty mask). :meth:`row_penalty_gradient` and
+    A mean-form objective ``1/sum(c) sum_i c_i loss_i + beta/2 ||W||^2`` (the
+    GLMs) is, times ``sum(c)``, this with ``lambda = beta sum_i c_i``: each row
+    carries ``penalty_share = beta`` per unit of weight, so removing row ``j``
+    also removes ``c_j beta/2 ||W||^2`` (gradient ``c_j beta P theta``, Hessian
+    ``c_j beta P``, ``P`` the penalty mask). :meth:`row_penalty_gradient` and
     :meth:`row_penalty_diagonal` give these per unit weight; both are zero
     for sum-form objectives (``penalty_share = 0``).
+
+    Conventions:
+
+    - ``theta`` is stored *augmented*: shape ``(K, n_dof)`` with
+      ``n_dof = n_features + fit_intercept``, the intercept last in each row,
+      raveled in C order (output-major). :meth:`to_public` converts a
+      parameter axis to the public layout of ``params_influence``: ``coef_``
+      raveled, then ``intercept_``.
+    - ``Y`` is the encoded target the loss expects; ``weights`` are the
+      ``c_i`` (sample_weight x class_weight).
+    - Everything is float64. The penalty never touches the intercept.
 
     Parameters
     ----------
@@ -44,17 +55,6 @@ class LinearObjective:
         ``lambda_k``, the whole penalty's strength per output.
     penalty_share : float, default=0.0
         The part of ``lambda`` each unit of row weight carries (mean form).
-
-    Conventions
-    -----------
-    - ``theta`` is stored *augmented*: shape ``(K, n_dof)`` with
-      ``n_dof = n_features + fit_intercept``, the intercept last in each row,
-      raveled in C order (output-major). :meth:`to_public` converts a
-      parameter axis to the public layout of ``params_influence``: ``coef_``
-      raveled, then ``intercept_``.
-    - ``Y`` is the encoded target the loss expects; ``weights`` are the
-      ``c_i`` (sample_weight x class_weight).
-    - Everything is float64. The penalty never touches the intercept.
 
     Examples
     --------
@@ -108,7 +108,17 @@ class LinearObjective:
 
     # ------------------------------------------------------------ per row
     def decision(self, X, theta=None):
-        """Linear predictor ``Z`` of shape (n_samples, K), at ``theta`` if given."""
+        """Linear predictor ``Z = [X, 1] theta^T``, at ``theta`` if given.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        theta : ndarray of shape (n_params,) or (K, n_dof), default=None
+
+        Returns
+        -------
+        ndarray of shape (n_samples, K)
+        """
         theta = self.theta if theta is None else theta.reshape(self.theta.shape)
         return augmented_dot(X, theta, self.fit_intercept)
 
@@ -155,7 +165,18 @@ class LinearObjective:
 
     # ----------------------------------------------------------- gradient
     def data_gradient(self, X, Y, weights):
-        """``sum_i c_i grad_i`` over the rows given (loss only), raveled."""
+        """``sum_i c_i grad_i`` over the rows given (loss only), raveled.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Y : ndarray, the encoded target
+        weights : ndarray of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+        """
         _, dZ = self.loss_gradient(self.decision(X), Y)
         return augmented_tdot(X, dZ * weights[:, None], self.fit_intercept).T.ravel()
 
@@ -169,7 +190,16 @@ class LinearObjective:
         return self.data_gradient(X, Y, weights) + share
 
     def objective_gradient(self, X, Y, weights):
-        """``grad F(theta)`` raveled in the augmented layout."""
+        """``grad F(theta)`` raveled in the augmented layout.
+
+        Parameters
+        ----------
+        X, Y, weights : the training rows, as in :meth:`data_gradient`
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+        """
         penalty = self.penalty_diagonal() * self.theta.ravel()
         return self.data_gradient(X, Y, weights) + penalty
 
@@ -218,7 +248,16 @@ class LinearObjective:
         return H.reshape(K * d, K * d)
 
     def hessian(self, X, Y, weights):
-        """Hessian of the whole objective, dense (n_params, n_params)."""
+        """Hessian of the whole objective, dense.
+
+        Parameters
+        ----------
+        X, Y, weights : the training rows, as in :meth:`data_gradient`
+
+        Returns
+        -------
+        ndarray of shape (n_params, n_params)
+        """
         H = self.data_hessian(X, Y, weights)
         H[np.diag_indices_from(H)] += self.penalty_diagonal()
         return H
@@ -263,7 +302,17 @@ class LinearObjective:
         return out.reshape(d, K, m).transpose(1, 0, 2).reshape(K * d, m)
 
     def hessian_vector_product(self, X, Y, weights, V):
-        """``H @ V`` for ``V`` of shape (n_params, m), penalty included."""
+        """``H @ V``, penalty included, matrix-free.
+
+        Parameters
+        ----------
+        X, Y, weights : the training rows, as in :meth:`data_gradient`
+        V : ndarray of shape (n_params, m)
+
+        Returns
+        -------
+        ndarray of shape (n_params, m)
+        """
         cD = self.weighted_curvature(X, Y, weights)
         return self.curvature_product(X, cD, V) + self.penalty_diagonal()[:, None] * V
 
@@ -308,7 +357,16 @@ class LinearObjective:
         return B.reshape(K * d, n * K)
 
     def to_public(self, A):
-        """Reorder the last axis from the augmented to the public layout."""
+        """Reorder the last axis from the augmented to the public layout.
+
+        Parameters
+        ----------
+        A : ndarray of shape (..., n_params), augmented layout
+
+        Returns
+        -------
+        ndarray of shape (..., n_params): ``coef_`` raveled, then ``intercept_``
+        """
         K, d, p = self.n_outputs, self.n_dof, self.n_features
         A = np.asarray(A).reshape(*A.shape[:-1], K, d)
         if not self.fit_intercept:
