@@ -235,6 +235,10 @@ class InfluenceExplainer(BaseEstimator):
         """Influence of each training row on its own loss, ``>= 0``.
 
         The diagonal of ``influence(X_train, y_train)``; first order ``c_j g^T H^-1 g``.
+        With a matrix-free solver the leverages of all rows come at once from
+        :func:`~skinfluence.solvers.row_leverages`: exact (dual or primal form)
+        within ``max_memory``, else calibrated estimates whose error on exactly
+        solved rows is printed with ``verbose`` and warned above 2%.
 
         Returns
         -------

@@ -122,7 +122,7 @@ def test_results_json_and_tables(report):
     assert [r["test_class"] for r in res["multiclass"]["rows"]] == [0, 1, 5]
     for tab in res["pruning"]["tables"]:
         assert tab["rows"][0]["heuristic"] == "All training rows"
-        assert len(tab["rows"]) == 4
+        assert len(tab["rows"]) == 5  # all rows, the paper's three rules, the default
         assert all(r["n_rows"] <= tab["rows"][0]["n_rows"] for r in tab["rows"])
     assert html.count("<table") == 2 + 1 + 1 + 2
     _every_seven_accounted_for(pop, html)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
@@ -190,3 +191,29 @@ def test_multiclass_default_scorer_flags_relabelled_rows_and_sparse_matches_dens
     csr = InfluenceOutlierRemover().fit(sparse.csr_matrix(X), y_noisy).self_influence_
     # lbfgs stops at tol=1e-8 on a slightly different path for CSR: ~1e-6 apart
     np.testing.assert_allclose(csr, dense, rtol=1e-4)
+
+
+def test_a_given_regressor_scores_integer_counts_as_continuous():
+    """Integer counts with a PoissonRegressor scorer are a continuous target: the
+    most extreme count is not protected as the only row of its "class", and the
+    removal matches the GLM's own largest self-influence."""
+    from sklearn.linear_model import PoissonRegressor
+
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((200, 3))
+    y = rng.poisson(np.exp(0.3 * X[:, 0] + 1.0))
+    y[17] = 60  # a gross count outlier, the only row with that value
+    scorer = PoissonRegressor(alpha=0.01, solver="newton-cholesky", tol=1e-10)
+    remover = InfluenceOutlierRemover(scorer, contamination=0.01).fit(X, y)
+    expected = np.argsort(-InfluenceExplainer(clone(scorer)).fit(X, y)
+                          .self_influence(), kind="stable")[:2]
+    assert 17 in remover.removed_indices_, remover.removed_indices_
+    assert sorted(remover.removed_indices_) == sorted(expected)
+
+
+def test_a_classifier_on_a_continuous_target_is_refused():
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((60, 2)), rng.standard_normal(60)
+    with pytest.raises(ValueError, match="is a classifier but y is continuous"):
+        InfluenceOutlierRemover(LogisticRegression()).fit(X, y)

@@ -165,7 +165,10 @@ def test_regression_target_paper_references():
 class _DropEverything(BaseRowSampler):
     """A sampler whose rule removes every row; harm = row index."""
 
-    _parameter_constraints = {}
+    _parameter_constraints = {"estimator": [None]}
+
+    def __init__(self, estimator=None):
+        self.estimator = estimator
 
     def _fit(self, X, y, sample_weight):
         return np.ones(len(y), dtype=bool), np.arange(len(y), dtype=float)

@@ -254,7 +254,7 @@ def run_audit(
     ...     path = run_audit(pathlib.Path(d) / "t.csv", "y", out=pathlib.Path(d) / "a",
     ...                      quiet=True)
     ...     sorted(p.name for p in path.parent.glob("*.csv"))
-    ['harmful_helpful.csv', 'outliers.csv', 'resampling.csv']
+    ['harmful_helpful.csv', 'outliers.csv', 'resampling.csv', 'suspects.csv']
     """
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     start = time.perf_counter()

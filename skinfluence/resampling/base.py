@@ -15,7 +15,7 @@ final model in :class:`skinfluence.InfluencePrunedEstimator`.
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import validate_data
 
@@ -33,6 +33,10 @@ class BaseRowSampler(BaseEstimator):
     float64 ``X`` and ``y`` and returns ``(remove, harm)``: a boolean mask of the
     rows to drop and a per-row harm score (larger = more harmful) used to decide
     which rows to keep back when the removal would empty a class or the data.
+    Subclasses take the scoring model as their ``estimator`` parameter (``None``:
+    the default for the target, :mod:`skinfluence.resampling.scorer`); a given
+    model decides whether the target is scored as classes (a classifier) or as
+    a continuous quantity (a regressor, e.g. a Poisson model of counts).
     """
 
     def fit(self, X, y, sample_weight=None):
@@ -71,7 +75,12 @@ class BaseRowSampler(BaseEstimator):
             y_numeric=False,
             ensure_min_samples=2,
         )
-        self._is_classification = is_class_target(y)
+        # a given scoring model says what the target is (a Poisson scorer's
+        # integer counts are not classes); without one, the target's values do
+        self._is_classification = (
+            is_class_target(y) if self.estimator is None
+            else is_classifier(self.estimator)
+        )
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, len(y))
             if self._is_classification and np.unique(y[sample_weight > 0]).size < 2:

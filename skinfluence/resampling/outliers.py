@@ -199,7 +199,7 @@ class InfluenceOutlierRemover(BaseRowSampler):
                 f"Set either threshold (got {self.threshold!r}) or contamination (got "
                 f"{self.contamination!r}), not both."
             )
-        scorer = check_scorer(self.estimator, self._is_classification)
+        scorer = check_scorer(self.estimator, self._is_classification, y)
         self.explainer_ = InfluenceExplainer(clone(scorer), method=self.method).fit(
             X, y, sample_weight=sample_weight
         )

@@ -245,7 +245,7 @@ class InfluencePruner(BaseRowSampler):
     def _fit(self, X, y, sw):
         for stale in ("predictions_", "classes_"):
             self.__dict__.pop(stale, None)
-        scorer = check_scorer(self.estimator, self._is_classification)
+        scorer = check_scorer(self.estimator, self._is_classification, y)
         if self.reference == "leave_one_out":
             scores, flagged, auto_reason = self._leave_one_out(scorer, X, y, sw)
         else:

@@ -113,7 +113,7 @@ def default_scorer(is_classification):
     return Ridge()
 
 
-def check_scorer(estimator, is_classification):
+def check_scorer(estimator, is_classification, y):
     """The scoring model to clone: ``estimator``, or the default for the target.
 
     Parameters
@@ -121,6 +121,8 @@ def check_scorer(estimator, is_classification):
     estimator : estimator or None
     is_classification : bool
         Whether the target holds classes (see :func:`is_class_target`).
+    y : ndarray of shape (n_samples,)
+        The target, checked against a classifier ``estimator``.
 
     Returns
     -------
@@ -133,13 +135,14 @@ def check_scorer(estimator, is_classification):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from skinfluence.resampling.scorer import check_scorer
-    >>> check_scorer(None, is_classification=False)
+    >>> check_scorer(None, is_classification=False, y=np.arange(50.0))
     Ridge()
     """
     if estimator is None:
         return default_scorer(is_classification)
-    if is_classifier(estimator) and not is_classification:
+    if is_classifier(estimator) and not is_class_target(y):
         raise ValueError(
             f"estimator={estimator!r} is a classifier but y is continuous (float "
             f"values, more than {MAX_FLOAT_CLASSES} distinct ones). Pass a regressor "

@@ -173,7 +173,8 @@ def _choose(operator, solver, budget, uncoupled):
     if 24.0 * P**2 <= budget:
         costs["primal"] = 2.0 * n * K * P**2 + P**3 / 3
     lam = a.l2_strength + operator.damping
-    dual_bytes = 8.0 * ((n + 1) ** 2 + 4 * _BLOCK_ELEMENTS)  # M and a few blocks
+    # M and a few blocks of rows (each at most n + 1 columns wide)
+    dual_bytes = 8.0 * (n + 1) ** 2 + 32.0 * min(_BLOCK_ELEMENTS, (n + 1) ** 2)
     if uncoupled and np.all(lam > 0) and dual_bytes <= budget:
         costs["dual"] = len(set(lam.tolist())) * (n**3 + 2.0 * count_nonzero(X) * n)
     exact = {m: c for m, c in costs.items() if c <= EXACT_MAX_FLOPS}
