@@ -191,6 +191,17 @@ def test_randomized_warns_with_its_error_when_inaccurate():
     assert res.calibration_error["rms_upper"] > 0.01
 
 
+def test_auto_replaces_an_inaccurate_estimate_by_exact_solves():
+    """Under "auto", a calibrated estimate above rtol is not returned: the same
+    dense correlated case gives the exact leverages (per-row solves), no warning."""
+    est, X, y, _ = _case("binary")
+    ex = InfluenceExplainer(est, solver="cg").fit(X, y)
+    want = InfluenceExplainer(est, solver="cholesky").fit(X, y).self_influence()
+    res = row_leverages(ex.operator_, ex.solver_, max_memory=1e3, random_state=0)
+    err = np.abs(res.self_influence - want).max() / want.max()
+    assert res.method == "solves" and err < 1e-6, (res.method, err)
+
+
 def test_auto_rule(text, capsys):
     ex, exact = text
     est, X, y, _ = _case("multinomial")

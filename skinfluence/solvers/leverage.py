@@ -87,6 +87,8 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
         ``"randomized"`` warns when the upper 95% bound of its root-mean-square
         relative error, estimated on the calibration rows, exceeds ``rtol`` (at
         2% the self-influences of sparse text keep Pearson > 0.999 with exact).
+        Under ``method="auto"`` an estimate above ``rtol`` is replaced by
+        ``"solves"`` (exact, one solve per row) instead.
     max_memory : float, default=None
         Bytes the exact methods may use; ``None``: half the physical memory.
     random_state : int, RandomState instance or None, default=None
@@ -120,9 +122,9 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
         raise ValueError(f"method must be one of {LEVERAGE_METHODS}, got {method!r}.")
     if not isinstance(n_calibration, numbers.Integral) or n_calibration < 4:
         raise ValueError(f"n_calibration must be an integer >= 4: {n_calibration!r}.")
-    a, reason = operator.adapter, "requested"
+    a, reason, auto = operator.adapter, "requested", method == "auto"
     uncoupled = a.n_outputs == 1 or a.curvature_is_diagonal
-    if method == "auto":
+    if auto:
         method, reason = _choose(operator, solver, memory_budget(max_memory), uncoupled)
     elif method in ("dual", "randomized") and not uncoupled:
         raise ValueError(
@@ -133,6 +135,15 @@ def row_leverages(operator, solver=None, *, method="auto", n_calibration=64,
         print(f"[row_leverages] method={method!r} ({reason})")
     with blas_limit(count_nonzero(operator.X) * a.n_params * a.n_outputs):
         M, error = _compute(operator, solver, method, n_calibration, random_state)
+    if auto and error is not None and error["rms_upper"] > rtol:
+        # the estimate is not good enough: exact per-row solves instead (slow,
+        # but "auto" never returns an estimate it measured to be off)
+        if verbose:
+            _report(error, rtol, verbose, warn=False)
+            print("[row_leverages] above rtol: method='solves' instead")
+        method, error = "solves", None
+        with blas_limit(count_nonzero(operator.X) * a.n_params * a.n_outputs):
+            M = _solves(operator, _exact_solver(operator, solver))
     if error is not None:
         _report(error, rtol, verbose)
     _, r = a.loss_gradient(a.decision(operator.X), operator.Y)
@@ -371,7 +382,7 @@ def _randomized(operator, solver, k, n_cal, rng):
     return q, error
 
 
-def _report(error, rtol, verbose):
+def _report(error, rtol, verbose, warn=True):
     text = (f"randomized leverages: relative error on {error['n_rows']} rows solved "
             f"exactly (leave-one-out) rms {error['rms']:.2%} (95% upper bound "
             f"{error['rms_upper']:.2%}), max {error['max']:.2%}, Pearson "
@@ -379,7 +390,7 @@ def _report(error, rtol, verbose):
             f"{error['uncalibrated_rms']:.2%}")
     if verbose:
         print(f"[row_leverages] {text}")
-    if error["rms_upper"] > rtol:
+    if warn and error["rms_upper"] > rtol:
         warnings.warn(
             f"{text}: above rtol={rtol:g}. Use an exact method ('primal', 'dual' or "
             "'solves') or raise max_memory.", InfluenceWarning, stacklevel=3,
