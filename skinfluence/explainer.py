@@ -9,6 +9,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import influence as infl
+from ._output import (OUTPUT_OPTIONS, index_of, labelled, labelled_populations,
+                      labelled_top)
 from ._validation import (check_features, check_populations, check_rows,
                           check_same_rows, check_sample_weight, check_top_k,
                           num_rows, split_pipeline)
@@ -61,6 +63,9 @@ class InfluenceExplainer(BaseEstimator):
         Bytes allowed for what :meth:`influence` or :meth:`params_influence`
         returns (larger: refused before any work, naming the streaming methods)
         and for ``solver="auto"``'s dense Hessian. ``None``: half the RAM.
+    output : {"default", "pandas"}, default="default"
+        ``"pandas"``: Series/DataFrames labelled by ``train_index_`` (training
+        rows) and ``X_test``'s index (test rows); the values are unchanged.
 
     Attributes
     ----------
@@ -91,6 +96,8 @@ class InfluenceExplainer(BaseEstimator):
         ``STATIONARITY_TOLERANCE`` = 1 (below: influences within ~1% of exact).
     n_train_ : int
         Number of training rows.
+    train_index_ : pandas.Index or None
+        The index of ``X`` given to :meth:`fit` when a DataFrame, else None.
     """
 
     _parameter_constraints = {
@@ -102,10 +109,12 @@ class InfluenceExplainer(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "max_memory": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "output": [StrOptions(set(OUTPUT_OPTIONS))],
     }
 
     def __init__(self, estimator, method="first_order", solver="auto", damping=0.0,
-                 n_jobs=None, random_state=None, verbose=0, max_memory=None):
+                 n_jobs=None, random_state=None, verbose=0, max_memory=None,
+                 output="default"):
         self.estimator = estimator
         self.method = method
         self.solver = solver
@@ -114,6 +123,7 @@ class InfluenceExplainer(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.max_memory = max_memory
+        self.output = output
 
     def fit(self, X, y, sample_weight=None):
         """Read (or fit) the model and factorise the Hessian of its objective.
@@ -140,6 +150,7 @@ class InfluenceExplainer(BaseEstimator):
         self._validate_params()
         n = check_same_rows(X, y)
         sw = check_sample_weight(sample_weight, n)
+        self.train_index_ = index_of(X)
         self.feature_map_, self.estimator_ = split_pipeline(
             self.estimator, X, y, None if sample_weight is None else sw)
         X = self.X_ = check_features(self.estimator_, self.feature_map_, X, "X", "csr")
@@ -198,7 +209,8 @@ class InfluenceExplainer(BaseEstimator):
         >>> ex.influence(X[400:], y[400:], target="prediction").shape
         (42, 400)
         """
-        return self._loop().influence(*self._rows(X_test, y_test, target))
+        out = self._loop().influence(*self._rows(X_test, y_test, target))
+        return labelled(out, self.output, index_of(X_test), self.train_index_)
 
     def top_influences(self, X_test, y_test, k=10, target="loss"):
         """The ``k`` most helpful and most harmful training rows per test row.
@@ -229,7 +241,8 @@ class InfluenceExplainer(BaseEstimator):
         """
         check_is_fitted(self, "solver_")
         check_top_k(k, self.n_train_)
-        return self._loop().top(*self._rows(X_test, y_test, target), k)
+        top = self._loop().top(*self._rows(X_test, y_test, target), k)
+        return labelled_top(top, self.output, index_of(X_test), self.train_index_)
 
     def self_influence(self):
         """Influence of each training row on its own loss, ``>= 0``.
@@ -252,7 +265,7 @@ class InfluenceExplainer(BaseEstimator):
         >>> bool(ex.self_influence().min() >= 0)
         True
         """
-        return self._loop().self_influence()
+        return labelled(self._loop().self_influence(), self.output, self.train_index_)
 
     def params_influence(self):
         """``theta_hat - theta_hat_{-j}`` per row j (``coef_`` raveled, ``intercept_``).
@@ -269,7 +282,8 @@ class InfluenceExplainer(BaseEstimator):
         >>> ex.params_influence().shape  # 10 coefficients, then the intercept
         (442, 11)
         """
-        return self._loop().shifts(lambda shifts: -self.adapter_.to_public(shifts))
+        out = self._loop().shifts(lambda shifts: -self.adapter_.to_public(shifts))
+        return labelled(out, self.output, self.train_index_)
 
     def population_influence(self, X_test, y_test, populations, target="loss"):
         """Influence of removing whole populations of training rows.
@@ -299,7 +313,7 @@ class InfluenceExplainer(BaseEstimator):
         rows = self._rows(X_test, y_test, target)
         pops, single = check_populations(populations, self.n_train_)
         out = self._loop().population(*rows, pops)
-        return out[:, 0] if single else out
+        return labelled_populations(out, single, self.output, X_test, populations)
 
     def mean_influence(self, X, y, target="loss", sample_weight=None):
         """Influence of each training row on the (weighted) mean of Q over X, y.
@@ -330,7 +344,8 @@ class InfluenceExplainer(BaseEstimator):
         True
         """
         rows = self._rows(X, y, target)
-        return self._loop().mean(*rows, check_sample_weight(sample_weight, num_rows(X)))
+        out = self._loop().mean(*rows, check_sample_weight(sample_weight, num_rows(X)))
+        return labelled(out, self.output, self.train_index_)
 
     def retrain_effect(self, X_test, y_test, populations, target="loss"):
         """The actual change ``Q(all rows) - Q(refitted without the population)``.
@@ -364,7 +379,7 @@ class InfluenceExplainer(BaseEstimator):
         pops, single = check_populations(populations, self.n_train_)
         out = infl.retrain_effects(self.adapter_, *rows, pops, self.n_train_,
                                    self._refit)
-        return out[:, 0] if single else out
+        return labelled_populations(out, single, self.output, X_test, populations)
 
     def _refit(self, keep):
         """Refit the model without the dropped rows; return the refit's adapter."""

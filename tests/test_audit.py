@@ -221,3 +221,38 @@ def test_bad_population_exits_2(tmp_path, capsys, expr):
     assert main(["audit", str(tmp_path / "t.csv"), "--target", "label",
                  "--population", expr, "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert "--population" in capsys.readouterr().err
+
+
+def test_parquet_table_gives_the_csv_report(audited, tmp_path):
+    pytest.importorskip("pyarrow")
+    d, out, _ = audited
+    pd.read_csv(d / "people.csv").to_parquet(tmp_path / "people.parquet", index=False)
+    code = main(["audit", str(tmp_path / "people.parquet"), "--target", "label",
+                 "--out", str(tmp_path / "report"), "--quiet"])
+    assert code == 0
+    for name in ["harmful_helpful.csv", "outliers.csv", "suspects.csv"]:
+        from_csv = pd.read_csv(out / name)
+        from_parquet = pd.read_csv(tmp_path / "report" / name)
+        assert list(from_parquet.columns) == list(from_csv.columns), name
+        assert (from_parquet["row"] == from_csv["row"]).all(), name
+        score = "score" if name == "suspects.csv" else from_csv.columns[1]
+        err = float(np.max(np.abs(from_parquet[score] - from_csv[score])))
+        assert err <= 1e-9 * float(np.max(np.abs(from_csv[score]))), (
+            f"{name}: Parquet and CSV {score} differ by up to {err:.3g}")
+
+
+def test_progress_lines_on_stderr_stamp_every_step(tmp_path, capsys):
+    table, _ = _mixed_table(n=200)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    code = main(["audit", str(tmp_path / "t.csv"), "--target", "label", "--out",
+                 str(tmp_path / "r"), "--population", "city == 'north'"])
+    assert code == 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    steps = ["reading", "preprocessing", "fitting", "influence on the mean loss",
+             "self-influence", "suspect labels", "cross-validating", "population",
+             "writing the report", "report written"]
+    found = [next((i for i, s in enumerate(lines) if step in s), None)
+             for step in steps]
+    assert None not in found and found == sorted(found), (found, lines)
+    stamps = [float(s[1:s.index(" s]")]) for s in lines]
+    assert stamps == sorted(stamps), f"times go backwards: {stamps}"

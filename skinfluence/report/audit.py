@@ -43,6 +43,18 @@ def _model(task):
     return Ridge(alpha=1.0)
 
 
+def _progress(quiet, start):
+    """``say(message)``: one stderr line per step, stamped with the time so far."""
+    if quiet:
+        return lambda message: None
+
+    def say(message):
+        elapsed = time.perf_counter() - start
+        print(f"[{elapsed:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
 def _suspects(X, y, model, index):
     """The ranked suspect labels (:func:`skinfluence.find_label_issues`).
 
@@ -256,8 +268,8 @@ def run_audit(
     ...     sorted(p.name for p in path.parent.glob("*.csv"))
     ['harmful_helpful.csv', 'outliers.csv', 'resampling.csv', 'suspects.csv']
     """
-    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     start = time.perf_counter()
+    say = _progress(quiet, start)
     say(f"skinfluence audit: reading {table_path} ...")
     X, y, n_dropped = read_table(table_path, target)
     task = task_of(y, model)
@@ -265,6 +277,7 @@ def run_audit(
     X_tr, X_te, y_tr, y_te = train_test_split(
         X, y, test_size=test_size, random_state=random_state, stratify=stratify
     )
+    say(f"  preprocessing {len(X)} rows x {X.shape[1]} columns ...")
     pre, steps = make_preprocessor(X_tr, max_categories=max_categories)
     D_tr = pre.fit_transform(X_tr)
     n_outputs = y.nunique() if task == "classification" and y.nunique() > 2 else 1
@@ -285,12 +298,14 @@ def run_audit(
     sample = np.sort(rng.permutation(len(Y_te))[:MAX_TEST_ROWS])
     say(f"  influence on the mean loss of {len(sample)} test rows ...")
     mean_inf = explainer.mean_influence(D_te[sample], Y_te[sample])
+    say("  self-influence of every training row ...")
     self_inf = explainer.self_influence()
     order = np.argsort(mean_inf)
     ranked = _rows_frame(X_tr.index, X_tr, Y_tr, mean_inf, "influence", order)
     outliers = _rows_frame(
         X_tr.index, X_tr, Y_tr, self_inf, "self-influence", np.argsort(-self_inf)
     )
+    say("  suspect labels (cross-validated influence) ...")
     suspects = _suspects(D_tr, Y_tr, _model(task), X_tr.index)
     say(f"  cross-validating removal of rows on {min(len(Y_tr), MAX_CV_ROWS)} rows ...")
     resampling = resampling_effects(
@@ -303,6 +318,7 @@ def run_audit(
             explainer, X_tr, D_tr, Y_tr, population, D_te[sample], Y_te[sample]
         )
 
+    say("  writing the report ...")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ranked.to_csv(out / "harmful_helpful.csv", index=False)
