@@ -9,9 +9,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import influence as infl
-from ._validation import (check_features, check_populations, check_rows,
-                          check_same_rows, check_sample_weight, check_top_k,
-                          num_rows, split_pipeline)
+from ._validation import (check_features, check_fitted_model, check_populations,
+                          check_rows, check_same_rows, check_sample_weight, check_top_k,
+                          is_dask_array, num_rows, split_pipeline)
 from .exceptions import InfluenceWarning
 from .influence import REFIT_STATIONARITY_TOLERANCE
 from .models import make_adapter
@@ -138,6 +138,8 @@ class InfluenceExplainer(BaseEstimator):
         (442, 'CholeskySolver')
         """
         self._validate_params()
+        if is_dask_array(X):  # rows in chunks, e.g. on a Dask cluster
+            return self._fit_chunked(X, np.asarray(y), sample_weight)
         n = check_same_rows(X, y)
         sw = check_sample_weight(sample_weight, n)
         self.feature_map_, self.estimator_ = split_pipeline(
@@ -155,6 +157,16 @@ class InfluenceExplainer(BaseEstimator):
         infl.warn_if_not_stationary(type(self.estimator_).__name__, *norms)
         return self
 
+    def _fit_chunked(self, X, y, sample_weight):  # Dask rows (influence.chunked)
+        self.n_train_ = n = check_same_rows(X, y)
+        self.y_, self.sample_weight_ = y.copy(), check_sample_weight(sample_weight, n)
+        self.feature_map_, self.estimator_ = None, check_fitted_model(self.estimator)
+        self.X_ = check_features(self.estimator_, None, X, "X")
+        (self.adapter_, self.Y_, self.weights_, self.operator_, self.solver_,
+         self.gradient_norm_, self.relative_gradient_norm_) = infl.fit_chunked(
+            self.estimator_, self.X_, y, self.sample_weight_, self.get_params())
+        return self
+
     def _fit_solver(self, operator):  # the one place a solver is built (H, H - H_S)
         return make_solver(self.solver, operator, random_state=self.random_state,
                            max_memory=memory_budget(self.max_memory))
@@ -170,6 +182,8 @@ class InfluenceExplainer(BaseEstimator):
         check_is_fitted(self, "solver_")
         obj = infl.FittedObjective(self.adapter_, self.X_, self.Y_, self.weights_,
                                    self.solver_, self.operator_)
+        if is_dask_array(self.X_):  # lazy over row chunks (influence.chunked)
+            return infl.ChunkedLoop(obj, self.method)
         return infl.BlockLoop(obj, self.method, self.n_jobs, self.verbose,
                               self.max_memory, self._fit_solver, self.random_state)
 
@@ -368,6 +382,8 @@ class InfluenceExplainer(BaseEstimator):
 
     def _refit(self, keep):
         """Refit the model without the dropped rows; return the refit's adapter."""
+        if is_dask_array(self.X_):
+            raise NotImplementedError("retrain_effect() refits: fit on in-memory X")
         y_keep = self.y_[keep]
         sw = self.sample_weight_[keep]
         est = self.adapter_.refit(self.X_[keep], y_keep, sample_weight=sw)
