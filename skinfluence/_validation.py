@@ -12,6 +12,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 __all__ = [
     "num_rows",
     "check_features",
+    "check_fitted_model",
+    "is_dask_array",
     "check_rows",
     "check_same_rows",
     "check_top_k",
@@ -66,11 +68,62 @@ def split_pipeline(estimator, X, y, sample_weight):
     return feature_map, final
 
 
+def is_dask_array(X):
+    """Whether ``X`` is a ``dask.array.Array`` (without importing dask)."""
+    return type(X).__module__.startswith("dask.array")
+
+
+def check_fitted_model(estimator):
+    """The model to explain on Dask input: fitted already, not a Pipeline."""
+    if isinstance(estimator, Pipeline):
+        raise ValueError(
+            "With a Dask array X the estimator must be the fitted model itself, not a "
+            "Pipeline: pass the transformed Dask array and the Pipeline's last step.")
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        raise ValueError(
+            f"With a Dask array X, {type(estimator).__name__} must be fitted already "
+            "(fitting scikit-learn on data larger than memory is not skinfluence's "
+            "job: fit it on X.compute() if X fits in memory, or with dask-ml); "
+            "InfluenceExplainer then reads the fitted model and checks it is at an "
+            "optimum on X.") from None
+    return estimator
+
+
+def _check_dask_features(estimator, X, name):
+    """A Dask array checked lazily: 2-D, numeric, float64, one chunk of columns.
+
+    Finiteness is checked by the first pass over the chunks (the Hessian's).
+    """
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got a Dask array of shape {X.shape}.")
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError(f"{name} has unknown chunk sizes; call {name}."
+                         "compute_chunk_sizes() first.")
+    if sparse.issparse(getattr(X, "_meta", None)) or X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a dense numeric Dask array, got chunks of "
+                         f"{type(X._meta).__name__} with dtype {X.dtype}.")
+    n_expected = getattr(estimator, "n_features_in_", X.shape[1])
+    if X.shape[1] != n_expected:
+        raise ValueError(f"{name} has {X.shape[1]} features, but "
+                         f"{type(estimator).__name__} is expecting {n_expected}.")
+    if X.numblocks[1] > 1:
+        X = X.rechunk({1: -1})
+    return X.astype(np.float64)
+
+
 def check_features(estimator, feature_map, X, name="X", sparse_format=None):
     """Transform ``X`` by the feature map and check it against the fitted model.
 
     ``sparse_format="csr"``: a sparse result is converted to CSR (rows sliced).
+    A Dask array is checked lazily and returned lazy (float64, chunked by rows).
     """
+    if is_dask_array(X):
+        if feature_map is not None:
+            raise ValueError(f"{name} is a Dask array but the model is a Pipeline's "
+                             "last step; pass the transformed rows.")
+        return _check_dask_features(estimator, X, name)
     X = _check_features(estimator, feature_map, X, name)
     if sparse_format is not None and sparse.issparse(X) and X.format != sparse_format:
         X = X.asformat(sparse_format)
@@ -112,8 +165,15 @@ def check_same_rows(X, y):
 
 
 def check_rows(estimator, feature_map, X, y, name="X_test", y_name="y_test"):
-    """:func:`check_features` of ``X``, and ``y`` with as many rows."""
+    """:func:`check_features` of ``X``, and ``y`` with as many rows.
+
+    Test rows given as a Dask array are checked, then computed (in memory).
+    """
     Xt = check_features(estimator, feature_map, X, name=name)
+    if is_dask_array(Xt):
+        Xt = Xt.compute()
+        if not np.isfinite(Xt).all():
+            raise ValueError(f"Input {name} contains NaN or infinity.")
     if num_rows(y) != Xt.shape[0]:
         raise ValueError(
             f"{name} has {Xt.shape[0]} rows but {y_name} has {num_rows(y)}.")

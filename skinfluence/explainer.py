@@ -1,7 +1,6 @@
 """InfluenceExplainer, the public face: it validates, fits and delegates."""
 
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -11,11 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 from . import influence as infl
 from ._output import (OUTPUT_OPTIONS, index_of, labelled, labelled_populations,
                       labelled_top)
-from ._validation import (check_features, check_populations, check_rows,
-                          check_same_rows, check_sample_weight, check_top_k,
-                          num_rows, split_pipeline)
-from .exceptions import InfluenceWarning
-from .influence import REFIT_STATIONARITY_TOLERANCE
+from ._validation import (check_features, check_fitted_model, check_populations,
+                          check_rows, check_same_rows, check_sample_weight, check_top_k,
+                          is_dask_array, num_rows, split_pipeline)
 from .models import make_adapter
 from .parallel import blas_limit, count_nonzero, memory_budget
 from .solvers import SOLVER_NAMES, HessianOperator, HessianSolver, make_solver
@@ -148,6 +145,8 @@ class InfluenceExplainer(BaseEstimator):
         (442, 'CholeskySolver')
         """
         self._validate_params()
+        if is_dask_array(X):  # rows in chunks, e.g. on a Dask cluster
+            return self._fit_chunked(X, np.asarray(y), sample_weight)
         n = check_same_rows(X, y)
         sw = check_sample_weight(sample_weight, n)
         self.train_index_ = index_of(X)
@@ -166,6 +165,17 @@ class InfluenceExplainer(BaseEstimator):
         infl.warn_if_not_stationary(type(self.estimator_).__name__, *norms)
         return self
 
+    def _fit_chunked(self, X, y, sample_weight):  # Dask rows (influence.chunked)
+        self.n_train_ = n = check_same_rows(X, y)
+        self.y_, self.sample_weight_ = y.copy(), check_sample_weight(sample_weight, n)
+        self.feature_map_, self.estimator_ = None, check_fitted_model(self.estimator)
+        self.train_index_ = None
+        self.X_ = check_features(self.estimator_, None, X, "X")
+        (self.adapter_, self.Y_, self.weights_, self.operator_, self.solver_,
+         self.gradient_norm_, self.relative_gradient_norm_) = infl.fit_chunked(
+            self.estimator_, self.X_, y, self.sample_weight_, self.get_params())
+        return self
+
     def _fit_solver(self, operator):  # the one place a solver is built (H, H - H_S)
         return make_solver(self.solver, operator, random_state=self.random_state,
                            max_memory=memory_budget(self.max_memory))
@@ -181,6 +191,8 @@ class InfluenceExplainer(BaseEstimator):
         check_is_fitted(self, "solver_")
         obj = infl.FittedObjective(self.adapter_, self.X_, self.Y_, self.weights_,
                                    self.solver_, self.operator_)
+        if is_dask_array(self.X_):  # lazy over row chunks (influence.chunked)
+            return infl.ChunkedLoop(obj, self.method)
         return infl.BlockLoop(obj, self.method, self.n_jobs, self.verbose,
                               self.max_memory, self._fit_solver, self.random_state)
 
@@ -381,18 +393,8 @@ class InfluenceExplainer(BaseEstimator):
                                    self._refit)
         return labelled_populations(out, single, self.output, X_test, populations)
 
-    def _refit(self, keep):
-        """Refit the model without the dropped rows; return the refit's adapter."""
-        y_keep = self.y_[keep]
-        sw = self.sample_weight_[keep]
-        est = self.adapter_.refit(self.X_[keep], y_keep, sample_weight=sw)
-        refit = make_adapter(est, y_keep, sw)
-        Y = refit.encode_target(y_keep)
-        norm, rel = self._stationarity(refit, self.X_[keep], Y, refit.row_weights(Y, sw))
-        if rel > REFIT_STATIONARITY_TOLERANCE:
-            warnings.warn(
-                f"The refit without the population stopped at ||grad F|| = {norm:.3g} "
-                f"({rel:.3g} times a typical row's gradient term): the measured effect is "
-                "itself approximate.", InfluenceWarning, stacklevel=3,
-            )
-        return refit
+    def _refit(self, keep):  # the refit's adapter
+        if is_dask_array(self.X_):
+            raise NotImplementedError("retrain_effect() refits: fit on in-memory X")
+        return infl.refit_without(self.adapter_, self.X_, self.y_, self.sample_weight_,
+                                  keep)

@@ -13,12 +13,15 @@
 - :mod:`~skinfluence.influence.loop`: the block loop (:class:`BlockLoop`): the
   kernels over blocks of training rows through joblib, with whatever a block
   reads computed before the workers start.
+- :mod:`~skinfluence.influence.chunked`: the same kernels over the row chunks of a
+  Dask array (:class:`ChunkedLoop`, :func:`fit_chunked`); dask imported lazily.
 
 It imports :mod:`skinfluence.models` (the objective) and :mod:`skinfluence.solvers`
 (``H^{-1}``), and :mod:`skinfluence.parallel` (blocks, workers), never the explainer.
 """
 
 from .loop import BlockLoop
+from .chunked import ChunkedLoop, check_chunked_solver, chunked_operator, fit_chunked
 from .kernels import (
     TargetRows,
     influence_block,
@@ -33,6 +36,7 @@ from .objective import (
     STATIONARITY_TOLERANCE,
     FittedObjective,
     gradient_norms,
+    refit_without,
     warn_if_not_stationary,
 )
 from .shifts import (
@@ -46,15 +50,20 @@ from .topk import StreamingTopK
 
 __all__ = [
     "BlockLoop",
+    "ChunkedLoop",
     "EXPLICIT_INVERSE_MAX_PARAMS",
     "REFIT_STATIONARITY_TOLERANCE",
     "STATIONARITY_TOLERANCE",
     "FittedObjective",
     "StreamingTopK",
     "TargetRows",
+    "check_chunked_solver",
+    "chunked_operator",
     "explicit_inverse",
+    "fit_chunked",
     "first_order_shifts",
     "gradient_norms",
+    "refit_without",
     "influence_block",
     "mean_influence_first_order",
     "newton_shifts",

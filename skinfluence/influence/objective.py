@@ -12,11 +12,13 @@ import warnings
 import numpy as np
 
 from ..exceptions import InfluenceWarning
+from ..models import make_adapter
 from ..solvers import HessianOperator
 
 __all__ = [
     "FittedObjective",
     "gradient_norms",
+    "refit_without",
     "warn_if_not_stationary",
     "STATIONARITY_TOLERANCE",
     "REFIT_STATIONARITY_TOLERANCE",
@@ -245,3 +247,53 @@ def warn_if_not_stationary(name, norm, relative, stacklevel=3):
             "refit with a smaller tol or a larger max_iter.",
             InfluenceWarning, stacklevel=stacklevel,
         )
+
+
+def refit_without(adapter, X, y, sample_weight, keep):
+    """The model refitted on the rows ``keep``, read as an adapter.
+
+    Through the reader's :meth:`~skinfluence.models.LinearModelAdapter.refit`
+    (same hyper-parameters, warm-started, tightly converged); a refit still off
+    its optimum (relative gradient above ``REFIT_STATIONARITY_TOLERANCE``) gets an
+    :class:`~skinfluence.InfluenceWarning` with its gradient norm.
+
+    Parameters
+    ----------
+    adapter : LinearModelAdapter
+        The fitted model's reader.
+    X : {ndarray, sparse matrix} of shape (n_train, n_features)
+    y : ndarray of shape (n_train,) or (n_train, n_outputs)
+        The training target as given to ``fit`` (not encoded).
+    sample_weight : ndarray of shape (n_train,)
+    keep : ndarray of bool of shape (n_train,)
+
+    Returns
+    -------
+    LinearModelAdapter
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence.influence import refit_without
+    >>> from skinfluence.models import make_adapter
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> a = make_adapter(Ridge().fit(X, y), y, None)
+    >>> keep = np.arange(len(y)) > 0
+    >>> refit = refit_without(a, X, y, np.ones(len(y)), keep)
+    >>> bool(np.allclose(refit.theta, make_adapter(Ridge().fit(X[1:], y[1:]),
+    ...                                            y[1:], None).theta))
+    True
+    """
+    y_keep, sw = y[keep], sample_weight[keep]
+    refit = make_adapter(adapter.refit(X[keep], y_keep, sample_weight=sw), y_keep, sw)
+    Y = refit.encode_target(y_keep)
+    norm, rel = gradient_norms(refit, X[keep], Y, refit.row_weights(Y, sw))
+    if rel > REFIT_STATIONARITY_TOLERANCE:
+        warnings.warn(
+            f"The refit without the population stopped at ||grad F|| = {norm:.3g} "
+            f"({rel:.3g} times a typical row's gradient term): the measured effect "
+            "is itself approximate.", InfluenceWarning, stacklevel=4,
+        )
+    return refit
