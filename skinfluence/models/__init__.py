@@ -25,6 +25,8 @@ from sklearn.linear_model import (
     RidgeClassifier,
     RidgeClassifierCV,
     RidgeCV,
+    SGDClassifier,
+    SGDRegressor,
     TweedieRegressor,
 )
 
@@ -34,8 +36,15 @@ from .glm import GLMAdapter, glm_loss
 from .glm_losses import TweedieLoss
 from .logistic import LogisticAdapter
 from .losses import BinomialLoss, LinearLoss, MultinomialLoss, SquaredLoss
+from .margin_losses import (
+    HuberLoss,
+    ModifiedHuberLoss,
+    SquaredEpsilonInsensitiveLoss,
+    SquaredHingeLoss,
+)
 from .objective import LinearObjective
 from .penalty_share import PenaltyShareNewton
+from .sgd import SGDAdapter
 from .squared import RidgeClassifierAdapter, SquaredLossAdapter
 
 __all__ = [
@@ -45,6 +54,10 @@ __all__ = [
     "MultinomialLoss",
     "SquaredLoss",
     "TweedieLoss",
+    "ModifiedHuberLoss",
+    "SquaredHingeLoss",
+    "HuberLoss",
+    "SquaredEpsilonInsensitiveLoss",
     "LinearObjective",
     "PenaltyShareNewton",
     "LinearModelAdapter",
@@ -53,6 +66,7 @@ __all__ = [
     "RidgeClassifierAdapter",
     "GLMAdapter",
     "glm_loss",
+    "SGDAdapter",
     "augmented_dot",
     "augmented_tdot",
     "sandwich_dot",
@@ -72,6 +86,8 @@ READERS = {
     PoissonRegressor: GLMAdapter,
     GammaRegressor: GLMAdapter,
     TweedieRegressor: GLMAdapter,
+    SGDClassifier: SGDAdapter,
+    SGDRegressor: SGDAdapter,
 }
 
 #: Names of the estimators skinfluence can explain (also as a Pipeline's last step).
