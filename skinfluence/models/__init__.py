@@ -29,6 +29,7 @@ from sklearn.linear_model import (
     SGDRegressor,
     TweedieRegressor,
 )
+from sklearn.svm import LinearSVC, LinearSVR
 
 from .adapter import LinearModelAdapter
 from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
@@ -45,6 +46,7 @@ from .margin_losses import (
 from .objective import LinearObjective
 from .penalty_share import PenaltyShareNewton
 from .sgd import SGDAdapter
+from .svm import LinearSVMAdapter
 from .squared import RidgeClassifierAdapter, SquaredLossAdapter
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "GLMAdapter",
     "glm_loss",
     "SGDAdapter",
+    "LinearSVMAdapter",
     "augmented_dot",
     "augmented_tdot",
     "sandwich_dot",
@@ -88,6 +91,8 @@ READERS = {
     TweedieRegressor: GLMAdapter,
     SGDClassifier: SGDAdapter,
     SGDRegressor: SGDAdapter,
+    LinearSVC: LinearSVMAdapter,
+    LinearSVR: LinearSVMAdapter,
 }
 
 #: Names of the estimators skinfluence can explain (also as a Pipeline's last step).

@@ -1,12 +1,14 @@
 """Reader for SGDClassifier (binary) and SGDRegressor with smooth losses, L2 or none."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import SGDClassifier
 from sklearn.utils.validation import check_array
 
 from ._classes import encode_labels, resolved_class_weight
-from .adapter import LinearModelAdapter
+from .adapter import REFIT_MIN_ITER, LinearModelAdapter
 from .losses import BinomialLoss, SquaredLoss
 from .margin_losses import (
     HuberLoss,
@@ -120,8 +122,10 @@ class SGDAdapter(LinearModelAdapter):
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> est = SGDClassifier(loss="log_loss", alpha=0.01, random_state=0)
     >>> adapter = SGDAdapter(est.fit(scale(X), y), y, None)
-    >>> round(float(adapter.l2_strength[0]), 2), adapter.penalty_share, adapter.has_proba
-    (5.69, 0.01, True)
+    >>> round(float(adapter.l2_strength[0]), 2), adapter.penalty_share
+    (5.69, 0.01)
+    >>> adapter.has_proba
+    True
     """
 
     def __init__(self, estimator, y, sample_weight):
@@ -215,3 +219,49 @@ class SGDAdapter(LinearModelAdapter):
             est.set_params(class_weight=dict(zip(self.classes.tolist(),
                                                  self.class_weight.tolist())))
         return est
+
+    def refit(self, X, y, sample_weight=None):
+        """A clone fitted on ``X, y`` for every epoch: ``tol=None``, many epochs.
+
+        SGD's own stopping rule (``tol``) halts at a point whose noise is of the
+        order of one row's effect, so the refit runs ``max(max_iter,``
+        :data:`~skinfluence.models.adapter.REFIT_MIN_ITER` ``)`` epochs without
+        it. Even so it is an estimate of the optimum (measured in
+        ``docs/accuracy.md``), not the optimum itself.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        SGDClassifier or SGDRegressor
+            The fitted clone.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import SGDRegressor
+        >>> from sklearn.preprocessing import scale
+        >>> from skinfluence.models import make_adapter
+        >>> X, y = load_diabetes(return_X_y=True); X, y = scale(X)[:100], scale(y)[:100]
+        >>> adapter = make_adapter(SGDRegressor(alpha=0.1).fit(X, y), y, None)
+        >>> adapter.refit(X[1:], y[1:]).n_iter_
+        10000
+        """
+        est = self.refit_estimator().set_params(
+            tol=None, max_iter=max(self.estimator.max_iter, REFIT_MIN_ITER)
+        )
+        if self.classes is not None:
+            missing = np.setdiff1d(self.classes, np.unique(np.asarray(y)))
+            if missing.size:
+                raise ValueError(
+                    f"Removing this population leaves no row of class(es) "
+                    f"{missing.tolist()}; the refitted model would have other classes."
+                )
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return est.fit(X, y, **kwargs)
