@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, SGDRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVR
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skinfluence import (
@@ -97,11 +98,11 @@ CATALOGUE = {
                 "0 sample"),
     "used before fit": (lambda: InfluenceExplainer(Ridge()).self_influence(), NotFittedError,
                         "not fitted"),
-    "unsupported estimator": (lambda: InfluenceExplainer(SGDRegressor()).fit(X, Y_REG), TypeError,
-                              "SGDRegressor is not supported.*LogisticRegression.*Ridge"),
+    "unsupported estimator": (lambda: InfluenceExplainer(SVR()).fit(X, Y_REG), TypeError,
+                              "SVR is not supported.*LogisticRegression.*Ridge"),
     "pipeline with unsupported last step": (
-        lambda: InfluenceExplainer(make_pipeline(StandardScaler(), SGDRegressor())).fit(X, Y_REG),
-        TypeError, "SGDRegressor is not supported.*Pipeline whose last step"),
+        lambda: InfluenceExplainer(make_pipeline(StandardScaler(), SVR())).fit(X, Y_REG),
+        TypeError, "SVR is not supported.*Pipeline whose last step"),
     "not an estimator": (lambda: InfluenceExplainer("ridge").fit(X, Y_REG), TypeError,
                          "must be a scikit-learn estimator"),
     "L1 penalty": (lambda: InfluenceExplainer(_fitted(LogisticRegression(l1_ratio=1.0, solver="saga"),

@@ -25,8 +25,11 @@ from sklearn.linear_model import (
     RidgeClassifier,
     RidgeClassifierCV,
     RidgeCV,
+    SGDClassifier,
+    SGDRegressor,
     TweedieRegressor,
 )
+from sklearn.svm import LinearSVC, LinearSVR
 
 from .adapter import LinearModelAdapter
 from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
@@ -34,8 +37,16 @@ from .glm import GLMAdapter, glm_loss
 from .glm_losses import TweedieLoss
 from .logistic import LogisticAdapter
 from .losses import BinomialLoss, LinearLoss, MultinomialLoss, SquaredLoss
+from .margin_losses import (
+    HuberLoss,
+    ModifiedHuberLoss,
+    SquaredEpsilonInsensitiveLoss,
+    SquaredHingeLoss,
+)
 from .objective import LinearObjective
 from .penalty_share import PenaltyShareNewton
+from .sgd import SGDAdapter
+from .svm import LinearSVMAdapter
 from .squared import RidgeClassifierAdapter, SquaredLossAdapter
 
 __all__ = [
@@ -45,6 +56,10 @@ __all__ = [
     "MultinomialLoss",
     "SquaredLoss",
     "TweedieLoss",
+    "ModifiedHuberLoss",
+    "SquaredHingeLoss",
+    "HuberLoss",
+    "SquaredEpsilonInsensitiveLoss",
     "LinearObjective",
     "PenaltyShareNewton",
     "LinearModelAdapter",
@@ -53,6 +68,8 @@ __all__ = [
     "RidgeClassifierAdapter",
     "GLMAdapter",
     "glm_loss",
+    "SGDAdapter",
+    "LinearSVMAdapter",
     "augmented_dot",
     "augmented_tdot",
     "sandwich_dot",
@@ -72,6 +89,10 @@ READERS = {
     PoissonRegressor: GLMAdapter,
     GammaRegressor: GLMAdapter,
     TweedieRegressor: GLMAdapter,
+    SGDClassifier: SGDAdapter,
+    SGDRegressor: SGDAdapter,
+    LinearSVC: LinearSVMAdapter,
+    LinearSVR: LinearSVMAdapter,
 }
 
 #: Names of the estimators skinfluence can explain (also as a Pipeline's last step).

@@ -251,7 +251,9 @@ def _output_problem(operator, k):
     """Curvature weights, feature penalty and intercept penalty of output ``k``."""
     cD, damping = operator.curvature, operator.damping
     w = np.asarray(cD[:, k] if cD.ndim == 2 else cD[:, k, k], dtype=np.float64)
-    return w, operator.adapter.l2_strength[k] + damping, damping
+    a = operator.adapter  # liblinear's readers penalise the intercept too
+    b = a.penalty_diagonal().reshape(a.n_outputs, -1)[k, -1] if a.fit_intercept else 0.0
+    return w, a.l2_strength[k] + damping, b + damping
 
 
 def _same_problem_as(operator, k):

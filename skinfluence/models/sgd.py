@@ -1,0 +1,267 @@
+"""Reader for SGDClassifier (binary) and SGDRegressor with smooth losses, L2 or none."""
+
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import SGDClassifier
+from sklearn.utils.validation import check_array
+
+from ._classes import encode_labels, resolved_class_weight
+from .adapter import REFIT_MIN_ITER, LinearModelAdapter
+from .losses import BinomialLoss, SquaredLoss
+from .margin_losses import (
+    HuberLoss,
+    ModifiedHuberLoss,
+    SquaredEpsilonInsensitiveLoss,
+    SquaredHingeLoss,
+)
+
+__all__ = ["SGDAdapter", "SGD_LOSSES"]
+
+#: Supported ``loss`` -> (loss object factory, factor ``f`` of the objective).
+#: ``f`` turns scikit-learn's row loss into the loss object's (``f = 2`` where
+#: scikit-learn halves the squared error).
+SGD_LOSSES = {
+    "log_loss": (lambda est: BinomialLoss(), 1.0),
+    "modified_huber": (lambda est: ModifiedHuberLoss(), 1.0),
+    "squared_hinge": (lambda est: SquaredHingeLoss(), 1.0),
+    "squared_error": (lambda est: SquaredLoss(), 2.0),
+    "huber": (lambda est: HuberLoss(est.epsilon), 2.0),
+    "squared_epsilon_insensitive": (
+        lambda est: SquaredEpsilonInsensitiveLoss(est.epsilon), 1.0),
+}
+
+
+CLASSIFIER_LOSSES = ("log_loss", "modified_huber", "squared_hinge")
+REGRESSOR_LOSSES = ("squared_error", "huber", "squared_epsilon_insensitive")
+
+
+def _check_supported(estimator):
+    """Refuse what the reader cannot differentiate, naming what it can."""
+    name = type(estimator).__name__
+    supported = CLASSIFIER_LOSSES if isinstance(estimator, SGDClassifier) else (
+        REGRESSOR_LOSSES)
+    if estimator.loss not in SGD_LOSSES:
+        raise ValueError(
+            f"{name}(loss={estimator.loss!r}) has no second derivative (a kink where "
+            f"rows sit), so influence functions do not apply. Supported losses: "
+            f"{', '.join(supported)}."
+        )
+    penalty = estimator.penalty
+    l1 = penalty == "l1" or (penalty == "elasticnet" and estimator.l1_ratio > 0)
+    if l1:
+        raise ValueError(
+            f"{name}(penalty={penalty!r}, l1_ratio={estimator.l1_ratio}) has an L1 "
+            "part, not supported for SGD models yet. Supported: penalty='l2' or None."
+        )
+    if estimator.early_stopping:
+        raise ValueError(
+            f"{name}(early_stopping=True) fits on a random part of the rows only; "
+            "its objective is not over the rows given. Use early_stopping=False."
+        )
+    if isinstance(estimator, SGDClassifier) and len(estimator.classes_) > 2:
+        raise ValueError(
+            f"{name} with {len(estimator.classes_)} classes fits one-vs-rest binary "
+            "models; only binary SGDClassifier is supported."
+        )
+
+
+class SGDAdapter(LinearModelAdapter):
+    r"""Reader for SGDClassifier (binary) and SGDRegressor, smooth losses, L2 or none.
+
+    SGD estimates the minimiser of the *mean-form* objective (``n`` rows,
+    ``L`` scikit-learn's row loss, ``c`` the row weight)::
+
+        1/n sum_i c L(y_i, z_i) + alpha/2 ||w||^2        (intercept unpenalised)
+
+    Its penalty step ``w *= 1 - eta alpha`` does not depend on the row's weight,
+    so the normaliser is the row count ``n``, not the weight sum. With the
+    loss object ``loss = f L`` (``f = 2`` for ``squared_error`` and ``huber``,
+    whose scikit-learn losses carry a 1/2; see :data:`SGD_LOSSES`), ``f n``
+    times it is the sum form::
+
+        F = sum_i c loss_i + 1/2 (f n alpha) ||w||^2
+
+    so ``lambda = f n alpha`` and removing a row removes ``c loss_j`` and
+    ``f alpha / 2 ||w||^2``: ``penalty_share = f alpha / c`` per unit weight.
+    That share is the same for every row only when every row has the same
+    weight, so non-uniform ``sample_weight`` or ``class_weight`` is refused.
+
+    The explained parameters are SGD's ``coef_`` and ``intercept_``; how far
+    they are from the optimum is what the explainer's stationarity check
+    reports (``relative_gradient_norm_``). Fit with a small ``tol`` and many
+    iterations (or ``average=True``) for influences that match the optimum.
+
+    Conventions: ``K = 1``. Classifiers: ``Y`` holds indices into ``classes_``,
+    ``z`` is the decision value of ``classes_[1]``, ``target="proba"`` is
+    available for ``log_loss`` only (``modified_huber``'s ``predict_proba`` is
+    not its loss's link). Regressors: ``Y`` is floats of shape ``(n, 1)``.
+    ``loss`` at a test point is the loss object's (e.g. the log-loss, the
+    squared error with no 1/2, twice the Huber loss).
+
+    Parameters
+    ----------
+    estimator : SGDClassifier or SGDRegressor, fitted
+    y : array-like of shape (n_samples,)
+    sample_weight : ndarray of shape (n_samples,) or None
+
+    Attributes
+    ----------
+    alpha : float
+        The estimator's ``alpha`` (0 when ``penalty=None``).
+    loss_factor : float
+        ``f`` above.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from sklearn.preprocessing import scale
+    >>> from skinfluence.models import SGDAdapter
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> est = SGDClassifier(loss="log_loss", alpha=0.01, random_state=0)
+    >>> adapter = SGDAdapter(est.fit(scale(X), y), y, None)
+    >>> round(float(adapter.l2_strength[0]), 2), adapter.penalty_share
+    (5.69, 0.01)
+    >>> adapter.has_proba
+    True
+    """
+
+    def __init__(self, estimator, y, sample_weight):
+        _check_supported(estimator)
+        make_loss, self.loss_factor = SGD_LOSSES[estimator.loss]
+        self.alpha = 0.0 if estimator.penalty is None else float(estimator.alpha)
+        self.is_classifier = isinstance(estimator, SGDClassifier)
+        self.has_proba = estimator.loss == "log_loss"
+        classes = np.asarray(estimator.classes_) if self.is_classifier else None
+        n = len(y)
+        super().__init__(
+            estimator, make_loss(estimator), fit_intercept=estimator.fit_intercept,
+            l2_strength=self.loss_factor * n * self.alpha, classes=classes,
+        )
+        sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+        c = sw
+        if self.is_classifier:
+            self.class_weight = resolved_class_weight(
+                estimator.class_weight, classes, self.encode_target(y), sw,
+                with_sample_weight=False,
+            )
+            c = self.row_weights(self.encode_target(y), sw)
+        if n and np.ptp(c) > 1e-12 * np.abs(c).max():
+            raise ValueError(
+                f"{type(estimator).__name__} with non-uniform sample_weight or "
+                "class_weight is not supported: its penalty is shared per row, not "
+                "per unit of weight. Fit without weights (or with equal weights)."
+            )
+        self.penalty_share = float(self.loss_factor * self.alpha / (c[0] if n else 1.0))
+
+    def encode_target(self, y):
+        """Class indices (classifier) or floats of shape ``(n, 1)`` (regressor).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray
+        """
+        if self.is_classifier:
+            return encode_labels(y, self.classes)
+        Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if Y.ndim != 1:
+            raise ValueError(f"y must be 1-D for {type(self.estimator).__name__}.")
+        return Y[:, None]
+
+    def decision_weights(self, Y):
+        """``+-1`` for the class of ``y`` (classifier), ones (regressor).
+
+        Parameters
+        ----------
+        Y : ndarray, the encoded target
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 1)
+        """
+        if self.is_classifier:
+            return np.where(np.asarray(Y) == 1, 1.0, -1.0)[:, None]
+        return np.ones((len(Y), 1))
+
+    def proba(self, Z):
+        """``predict_proba`` of a ``log_loss`` model at linear predictor ``Z``.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (..., 1)
+
+        Returns
+        -------
+        ndarray of shape (..., 2)
+        """
+        if not self.has_proba:
+            raise ValueError(
+                f"{type(self.estimator).__name__}(loss={self.estimator.loss!r}) has "
+                "no probability of its loss: target='proba' needs loss='log_loss'."
+            )
+        return BinomialLoss().inverse_link(Z)
+
+    def refit_estimator(self):
+        """A clone; 'balanced' class weights frozen at the full-data weights.
+
+        Returns
+        -------
+        SGDClassifier or SGDRegressor
+        """
+        est = clone(self.estimator)
+        if self.is_classifier and isinstance(est.class_weight, str):
+            est.set_params(class_weight=dict(zip(self.classes.tolist(),
+                                                 self.class_weight.tolist())))
+        return est
+
+    def refit(self, X, y, sample_weight=None):
+        """A clone fitted on ``X, y`` for every epoch: ``tol=None``, many epochs.
+
+        SGD's own stopping rule (``tol``) halts at a point whose noise is of the
+        order of one row's effect, so the refit runs ``max(max_iter,``
+        :data:`~skinfluence.models.adapter.REFIT_MIN_ITER` ``)`` epochs without
+        it. Even so it is an estimate of the optimum (measured in
+        ``docs/accuracy.md``), not the optimum itself.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        SGDClassifier or SGDRegressor
+            The fitted clone.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import SGDRegressor
+        >>> from sklearn.preprocessing import scale
+        >>> from skinfluence.models import make_adapter
+        >>> X, y = load_diabetes(return_X_y=True); X, y = scale(X)[:100], scale(y)[:100]
+        >>> adapter = make_adapter(SGDRegressor(alpha=0.1).fit(X, y), y, None)
+        >>> adapter.refit(X[1:], y[1:]).n_iter_
+        10000
+        """
+        est = self.refit_estimator().set_params(
+            tol=None, max_iter=max(self.estimator.max_iter, REFIT_MIN_ITER)
+        )
+        if self.classes is not None:
+            missing = np.setdiff1d(self.classes, np.unique(np.asarray(y)))
+            if missing.size:
+                raise ValueError(
+                    f"Removing this population leaves no row of class(es) "
+                    f"{missing.tolist()}; the refitted model would have other classes."
+                )
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return est.fit(X, y, **kwargs)
