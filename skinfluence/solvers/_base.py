@@ -19,6 +19,20 @@ class HessianSolver(BaseEstimator):
     On the null space N of a redundant parametrisation, ``solve`` returns the
     minimum-norm solution: the right-hand sides given are orthogonal to N, and
     the solution is kept orthogonal to N.
+
+    Attributes
+    ----------
+    n_params : int
+        Size of the Hessian, set by ``fit``.
+
+    Examples
+    --------
+    >>> from sklearn.base import clone
+    >>> from skinfluence.solvers import SOLVERS, CGSolver, HessianSolver
+    >>> all(issubclass(cls, HessianSolver) for cls in SOLVERS.values())
+    True
+    >>> clone(CGSolver(tol=1e-6)).get_params()
+    {'max_iter': None, 'tol': 1e-06}
     """
 
     def fit(self, operator):
@@ -27,10 +41,23 @@ class HessianSolver(BaseEstimator):
         Parameters
         ----------
         operator : HessianOperator
+            The Hessian ``H`` (with its damping and null space).
 
         Returns
         -------
-        self
+        self : HessianSolver
+            Fitted.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CholeskySolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> CholeskySolver().fit(op).n_params  # 10 coefficients and the intercept
+        11
         """
         raise NotImplementedError
 
@@ -40,10 +67,24 @@ class HessianSolver(BaseEstimator):
         Parameters
         ----------
         B : ndarray of shape (n_params,) or (n_params, m)
+            Right-hand sides.
 
         Returns
         -------
-        ndarray shaped like ``B``
+        X : ndarray shaped like ``B``
+            ``H^{-1} B``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CholeskySolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> B = np.eye(op.n_params)[:, :3]
+        >>> np.allclose(op.matvec(CholeskySolver().fit(op).solve(B)), B)
+        True
         """
         raise NotImplementedError
 
@@ -55,7 +96,20 @@ class HessianSolver(BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_params, n_params)
+        H_inv : ndarray of shape (n_params, n_params)
+            The same array on every call.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CholeskySolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> solver = CholeskySolver().fit(op)
+        >>> np.allclose(solver.inverse() @ op.dense(), np.eye(op.n_params))
+        True
         """
         if getattr(self, "inverse_", None) is None:
             self.inverse_ = self.solve(np.eye(self.n_params))
@@ -67,10 +121,24 @@ class HessianSolver(BaseEstimator):
         Parameters
         ----------
         B : ndarray of shape (n_params, m)
+            Columns ``b_j``.
 
         Returns
         -------
-        ndarray of shape (m,)
+        q : ndarray of shape (m,)
+            ``b_j^T H^{-1} b_j``, positive for a positive definite ``H``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CholeskySolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> solver, B = CholeskySolver().fit(op), np.eye(op.n_params)[:, :3]
+        >>> np.allclose(solver.quad_form(B), np.diag(B.T @ solver.solve(B)))
+        True
         """
         B = np.asarray(B, dtype=np.float64)
         return np.einsum("ij,ij->j", B, self.solve(B))
