@@ -104,7 +104,21 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : InfluencePrunedEstimator
+            With ``pruner_``, ``estimator_`` and ``sample_indices_`` set.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> model = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+        >>> import numpy as np
+        >>> kept = model.sample_indices_
+        >>> refit = LogisticRegression().fit(X[kept], y[kept])  # the same model
+        >>> len(kept) < len(X), np.allclose(model.estimator_.coef_, refit.coef_)
+        (True, True)
         """
         self._validate_params()
         X, y = indexable(X, y)
@@ -133,6 +147,23 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
 
     @property
     def classes_(self):
+        """The classes of the model fitted on the kept rows (classifiers only).
+
+        Returns
+        -------
+        classes : ndarray of shape (n_classes,)
+            ``estimator_.classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> model = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+        >>> model.classes_.tolist()
+        [0, 1]
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.classes_
 
