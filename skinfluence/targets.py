@@ -82,6 +82,43 @@ TARGETS = {"loss": LossTarget, "proba": ProbaTarget, "prediction": PredictionTar
 
 
 def make_target(name, adapter):
+    """The target Q called ``name``, for the model behind ``adapter``.
+
+    Parameters
+    ----------
+    name : {"loss", "proba", "prediction"}
+        ``"loss"``: minus the test row's loss; ``"proba"``: the predicted
+        probability of its label (classifiers with ``predict_proba``);
+        ``"prediction"``: ``predict()`` or the decision value of the label's class.
+    adapter : LinearModelAdapter
+        The fitted model's objective (:func:`skinfluence.models.make_adapter`).
+
+    Returns
+    -------
+    target : LossTarget, ProbaTarget or PredictionTarget
+        With ``value(Z, Y)`` (Q at linear predictors ``Z``, encoded labels ``Y``)
+        and ``gradient(Z, Y)`` (``dQ/dZ``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``name``, or ``"proba"`` on a model without
+        ``predict_proba``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence.models import make_adapter
+    >>> X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 3.0])
+    >>> est = Ridge(alpha=1.0).fit(X, y)
+    >>> adapter = make_adapter(est, y, None)
+    >>> Z, Y = adapter.decision(X), adapter.encode_target(y)
+    >>> np.allclose(make_target("prediction", adapter).value(Z, Y), est.predict(X))
+    True
+    >>> squared_error = (y - est.predict(X)) ** 2
+    >>> np.allclose(make_target("loss", adapter).value(Z, Y), -squared_error)
+    True
+    """
     try:
         cls = TARGETS[name]
     except (KeyError, TypeError):

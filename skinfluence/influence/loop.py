@@ -1,10 +1,9 @@
 """The block loop: influence kernels over blocks of training rows, through joblib.
 
-Each method prepares, in the calling thread, everything a block reads (test-side
-solves, newton's explicit ``H^{-1}``, the running top-k thresholds), then maps a
-pure function of the block over :func:`~skinfluence.parallel.row_blocks`; workers
-set no attribute anywhere. Results larger than the memory budget are refused
-before any work.
+Each method prepares, in the calling thread, everything a block reads (test-side solves,
+newton's explicit ``H^{-1}``, the running top-k thresholds), then maps a pure function
+of the block over :func:`~skinfluence.parallel.row_blocks`; workers set no attribute
+anywhere. Results larger than the memory budget are refused before any work.
 """
 
 import numpy as np
@@ -46,8 +45,7 @@ class BlockLoop:
     >>> from sklearn.linear_model import Ridge
     >>> from skinfluence import InfluenceExplainer
     >>> from skinfluence.influence import BlockLoop, FittedObjective
-    >>> X, y = load_diabetes(return_X_y=True)
-    >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+    >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
     >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
     >>> BlockLoop(obj, "newton").self_influence().shape
     (442,)
@@ -73,7 +71,19 @@ class BlockLoop:
 
         Returns
         -------
-        TargetRows
+        test : TargetRows
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer, targets
+        >>> from skinfluence.influence import FittedObjective
+        >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> bl, Q = BlockLoop(obj, ex.method), targets.make_target("loss", ex.adapter_)
+        >>> bl.target_rows(ex.X_[:3], ex.Y_[:3], Q).n_test
+        3
         """
         a = self.objective.adapter
         n_test = X.shape[0]
@@ -82,13 +92,53 @@ class BlockLoop:
             return TargetRows(self.objective, X, Y, target, self.method)
 
     def row_cost(self, n_test):
-        """float64 values a block holds per training row (its solves and outputs)."""
+        """float64 values a block holds per training row (its solves and outputs).
+
+        Parameters
+        ----------
+        n_test : int
+
+        Returns
+        -------
+        cost : int
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer, targets
+        >>> from skinfluence.influence import FittedObjective
+        >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> BlockLoop(obj, ex.method).row_cost(3)  # 11 parameters + 3 test rows
+        14
+        """
         a = self.objective.adapter
         solve = a.n_params * (a.n_outputs if self.method == "newton" else 1)
         return solve + n_test * a.n_outputs
 
     def blocks(self, n_test):
-        """The blocks of training rows for ``n_test`` test rows: list of slices."""
+        """The blocks of training rows for ``n_test`` test rows: list of slices.
+
+        Parameters
+        ----------
+        n_test : int
+
+        Returns
+        -------
+        blocks : list of slice
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer, targets
+        >>> from skinfluence.influence import FittedObjective
+        >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> BlockLoop(obj, ex.method).blocks(3)  # a small problem: one block
+        [slice(0, 442, None)]
+        """
         return row_blocks(self.objective.n_rows, self.row_cost(n_test))
 
     def _map(self, func, n_test, collect=True):
@@ -115,12 +165,25 @@ class BlockLoop:
 
         Returns
         -------
-        ndarray of shape (n_test, n_train)
+        influence : ndarray of shape (n_test, n_train)
 
         Raises
         ------
         MemoryError
             Before any work, when the result exceeds ``max_memory``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer, targets
+        >>> from skinfluence.influence import FittedObjective
+        >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> bl, Q = BlockLoop(obj, ex.method), targets.make_target("loss", ex.adapter_)
+        >>> infl = bl.influence(ex.X_[:3], ex.Y_[:3], Q)
+        >>> np.allclose(infl, ex.influence(ex.X_[:3], ex.y_[:3]))
+        True
         """
         obj = self.objective
         check_output_size(
@@ -148,14 +211,25 @@ class BlockLoop:
 
         Parameters
         ----------
-        X, Y, target
-            As for :meth:`influence`.
+        X, Y, target : as for :meth:`influence`
         k : int
 
         Returns
         -------
-        Bunch
-            See :meth:`StreamingTopK.result`.
+        top : Bunch, as :meth:`StreamingTopK.result` returns
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer, targets
+        >>> from skinfluence.influence import FittedObjective
+        >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> bl, Q = BlockLoop(obj, ex.method), targets.make_target("loss", ex.adapter_)
+        >>> best = np.argsort(-bl.influence(ex.X_[:3], ex.Y_[:3], Q), axis=1)[:, :2]
+        >>> np.array_equal(bl.top(ex.X_[:3], ex.Y_[:3], Q, k=2).helpful_indices, best)
+        True
         """
         obj, test = self.objective, self.target_rows(X, Y, target)
         inverse = self._inverse()
@@ -178,14 +252,26 @@ class BlockLoop:
 
         Parameters
         ----------
-        X, Y, target
-            As for :meth:`influence`.
+        X, Y, target : as for :meth:`influence`
         weights : ndarray of shape (n_test,)
             Non-negative, not all zero.
 
         Returns
         -------
-        ndarray of shape (n_train,)
+        mean : ndarray of shape (n_train,)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer, targets
+        >>> from skinfluence.influence import FittedObjective
+        >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> bl, Q = BlockLoop(obj, ex.method), targets.make_target("loss", ex.adapter_)
+        >>> mean = bl.mean(ex.X_[:3], ex.Y_[:3], Q, np.ones(3))
+        >>> np.allclose(mean, bl.influence(ex.X_[:3], ex.Y_[:3], Q).mean(0))
+        True
         """
         obj = self.objective
         if self.method == "first_order":
@@ -202,7 +288,7 @@ class BlockLoop:
 
         Returns
         -------
-        ndarray of shape (n_train,)
+        self_influence : ndarray of shape (n_train,)
 
         Notes
         -----
@@ -211,6 +297,17 @@ class BlockLoop:
         :func:`~skinfluence.solvers.row_leverages` (exact dual or primal form
         where the budget allows, else calibrated and its error reported) instead
         of one solve per row. Mean-form objectives (GLMs) keep the per-row path.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer, targets
+        >>> from skinfluence.influence import FittedObjective
+        >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> np.allclose(BlockLoop(obj, ex.method).self_influence(), ex.self_influence())
+        True
         """
         obj = self.objective
         if obj.penalty_gradient is None and obj.operator is not None \
@@ -228,13 +325,25 @@ class BlockLoop:
 
         Parameters
         ----------
-        X, Y, target
-            As for :meth:`influence`.
+        X, Y, target : as for :meth:`influence`
         populations : list of ndarray of int
 
         Returns
         -------
-        ndarray of shape (n_test, n_populations)
+        influence : ndarray of shape (n_test, n_populations)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer, targets
+        >>> from skinfluence.influence import FittedObjective
+        >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> bl, Q = BlockLoop(obj, ex.method), targets.make_target("loss", ex.adapter_)
+        >>> pop = bl.population(ex.X_[:3], ex.Y_[:3], Q, [np.arange(5)])
+        >>> np.allclose(pop.T, bl.influence(ex.X_[:3], ex.Y_[:3], Q)[:, :5].sum(1))
+        True
         """
         test = self.target_rows(X, Y, target)
         return population_influence(self.objective, test, populations, self.fit_solver)
@@ -250,12 +359,23 @@ class BlockLoop:
 
         Returns
         -------
-        ndarray of shape (n_train, n_params)
+        shifts : ndarray of shape (n_train, n_params)
 
         Raises
         ------
         MemoryError
             Before any work, when the result exceeds ``max_memory``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer, targets
+        >>> from skinfluence.influence import FittedObjective
+        >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> np.allclose(BlockLoop(obj, ex.method).shifts(), -ex.params_influence())
+        True
         """
         obj = self.objective
         check_output_size(

@@ -87,7 +87,23 @@ class FittedObjective:
 
     @property
     def n_rows(self):
-        """Number of training rows."""
+        """Number of training rows.
+
+        Returns
+        -------
+        n_rows : int
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> obj.n_rows
+        442
+        """
         return self.X.shape[0]
 
     def removed_gradient(self, rows):
@@ -100,7 +116,20 @@ class FittedObjective:
 
         Returns
         -------
-        ndarray of shape (n_rows, K)
+        E : ndarray of shape (n_rows, K)
+            ``c_j dloss/dz`` at the fitted parameters.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> e = obj.removed_gradient(slice(0, 3))[:, 0]  # squared error: 2 (z - y)
+        >>> np.allclose(e, 2 * (ex.estimator_.predict(X[:3]) - y[:3]))
+        True
         """
         a = self.adapter
         _, dZ = a.loss_gradient(a.decision(self.X[rows]), self.Y[rows])
@@ -112,10 +141,22 @@ class FittedObjective:
         Parameters
         ----------
         rows : slice or ndarray of int
+            Training rows.
 
         Returns
         -------
-        ndarray of shape (n_rows, K, K)
+        C : ndarray of shape (n_rows, K, K)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> obj.removed_curvature([0, 5]).tolist()  # squared error: 2 per row
+        [[[2.0]], [[2.0]]]
         """
         a = self.adapter
         D = a.curvature(a.decision(self.X[rows]), self.Y[rows])
@@ -129,10 +170,23 @@ class FittedObjective:
         Parameters
         ----------
         rows : slice or ndarray of int
+            The population's training rows.
 
         Returns
         -------
-        ndarray of shape (n_params,)
+        g : ndarray of shape (n_params,)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> rows = np.arange(10)
+        >>> np.allclose(obj.removed_gradient_sum(rows), obj.full_gradients(rows).sum(0))
+        True
         """
         g = self.transpose_dot(self.X[rows], self.removed_gradient(rows)).T.ravel()
         if self.penalty_gradient is not None:
@@ -147,10 +201,23 @@ class FittedObjective:
         Parameters
         ----------
         rows : slice or ndarray of int
+            Training rows.
 
         Returns
         -------
-        ndarray of shape (n_rows, n_params)
+        G : ndarray of shape (n_rows, n_params)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> G, e = obj.full_gradients(slice(0, 3)), obj.removed_gradient(slice(0, 3))
+        >>> G.shape, np.allclose(G[0], e[0, 0] * np.append(X[0], 1.0))
+        ((3, 11), True)
         """
         E = self.removed_gradient(rows)
         Xa = self.adapter.augmented_rows(self.X[rows])
@@ -169,7 +236,20 @@ class FittedObjective:
 
         Returns
         -------
-        ndarray of shape (n_dof, m)
+        out : ndarray of shape (n_dof, m)
+            ``n_dof = n_features + 1`` with an intercept, else ``n_features``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> ex = InfluenceExplainer(Ridge()).fit(X, y)
+        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+        >>> A = np.ones((3, 2))
+        >>> np.allclose(obj.transpose_dot(X[:3], A), np.c_[X[:3], np.ones(3)].T @ A)
+        True
         """
         out = np.asarray(X.T @ A)
         if self.adapter.fit_intercept:

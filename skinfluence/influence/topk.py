@@ -60,6 +60,14 @@ class StreamingTopK:
         tuple
             ``((indices, values), (indices, negated values))``, the candidates
             for the largest and for the smallest values.
+
+        Examples
+        --------
+        >>> from skinfluence.influence import StreamingTopK
+        >>> top, block = StreamingTopK(1, k=2), np.array([[3.0, -1.0, 7.0]])
+        >>> (hi_idx, hi_val), (lo_idx, lo_neg) = top.reduce(block, np.arange(3))
+        >>> hi_val.tolist(), block.tolist()  # no threshold yet: all pass; negated
+        ([[3.0, -1.0, 7.0]], [[-3.0, 1.0, -7.0]])
         """
         hi = _candidates(block, columns, self.k, self._hi_bound)
         np.negative(block, out=block)
@@ -72,6 +80,21 @@ class StreamingTopK:
         ----------
         candidates : tuple
             As returned by :meth:`reduce`.
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> from skinfluence.influence import StreamingTopK
+        >>> values, top = np.array([[3.0, -1.0, 7.0, 0.5]]), StreamingTopK(1, k=2)
+        >>> top.add(top.reduce(values[:, :2].copy(), np.arange(2)))
+        >>> top.result().helpful_indices  # the k best so far
+        array([[0, 1]])
+        >>> top.add(top.reduce(values[:, 2:].copy(), np.arange(2, 4)))
+        >>> top.result().helpful_indices
+        array([[2, 0]])
         """
         (hi_idx, hi_val), (lo_idx, lo_neg) = candidates
         k = self.k
@@ -92,6 +115,17 @@ class StreamingTopK:
         Bunch
             ``helpful_indices``, ``helpful_scores``, ``harmful_indices``,
             ``harmful_scores``, each (n_rows, k).
+
+        Examples
+        --------
+        >>> from skinfluence.influence import StreamingTopK
+        >>> values = np.random.RandomState(0).normal(size=(3, 50))
+        >>> top = StreamingTopK(3, k=4)
+        >>> for cols in np.array_split(np.arange(50), 5):
+        ...     top.add(top.reduce(values[:, cols].copy(), cols))
+        >>> r = top.result()  # the same as sorting the whole matrix
+        >>> np.array_equal(r.harmful_indices, np.argsort(values, axis=1)[:, :4])
+        True
         """
         return Bunch(helpful_indices=self._best_idx, helpful_scores=self._best_val,
                      harmful_indices=self._worst_idx, harmful_scores=-self._worst_neg)

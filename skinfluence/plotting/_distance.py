@@ -49,6 +49,18 @@ class InfluenceDistanceDisplay:
         The axes of the images shown above the plot (empty without images).
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from skinfluence.plotting import InfluenceDistanceDisplay
+    >>> influence, distance = [0.3, -0.5, 0.1], [1.0, 2.0, 3.0]
+    >>> disp = InfluenceDistanceDisplay(influence, distance, ["a", "b", "a"])
+    >>> disp = disp.plot()
+    >>> disp.harmful_index_, [str(c) for c in disp.scatters_], disp.image_axes_
+    (1, ['a', 'b'], [])
+    >>> plt.close(disp.figure_)
     """
 
     def __init__(
@@ -83,7 +95,21 @@ class InfluenceDistanceDisplay:
 
         Returns
         -------
-        self
+        self : InfluenceDistanceDisplay
+            With ``ax_``, ``figure_``, ``scatters_``, ``circle_``,
+            ``circle_label_``, ``harmful_index_`` and ``image_axes_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from skinfluence.plotting import InfluenceDistanceDisplay
+        >>> disp = InfluenceDistanceDisplay(
+        ...     [0.3, -0.5, 0.1], [1.0, 2.0, 3.0], [0, 1, 0], test_image=np.eye(4))
+        >>> disp = disp.plot(scatter_kwargs={"s": 30})
+        >>> disp.circle_.get_offsets().tolist(), len(disp.image_axes_)
+        ([[2.0, -0.5]], 1)
+        >>> plt.close(disp.figure_)
         """
         check_matplotlib(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
@@ -227,7 +253,25 @@ class InfluenceDistanceDisplay:
 
         Returns
         -------
-        InfluenceDistanceDisplay
+        display : InfluenceDistanceDisplay
+            Drawn; ``display.influence`` and ``display.distance`` hold the
+            numbers.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from sklearn import datasets, linear_model
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.plotting import InfluenceDistanceDisplay
+        >>> X, y = datasets.load_digits(n_class=2, return_X_y=True)  # 8x8 images
+        >>> clf = linear_model.LogisticRegression(max_iter=1000)
+        >>> ex = InfluenceExplainer(clf).fit(X[:300], y[:300])
+        >>> disp = InfluenceDistanceDisplay.from_explainer(ex, X[300], y[300])
+        >>> j = disp.harmful_index_
+        >>> bool(j == disp.influence.argmin()), len(disp.image_axes_)  # test, harmful
+        (True, 2)
+        >>> plt.close(disp.figure_)
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
         X_test, y_test = one_row(X_test, y_test)

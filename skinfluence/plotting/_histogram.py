@@ -32,6 +32,17 @@ class SelfInfluenceHistogramDisplay:
         The vertical threshold line.
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from skinfluence.plotting import SelfInfluenceHistogramDisplay
+    >>> disp = SelfInfluenceHistogramDisplay([0.1, 0.2, 0.3, 5.0], threshold=1.0)
+    >>> disp = disp.plot(bins=5)
+    >>> disp.counts_.tolist(), disp.threshold_line_.get_xdata()[0]
+    ([3, 0, 0, 0, 1], 1.0)
+    >>> plt.close(disp.figure_)
     """
 
     def __init__(self, self_influence, *, threshold=None):
@@ -58,7 +69,20 @@ class SelfInfluenceHistogramDisplay:
 
         Returns
         -------
-        self
+        self : SelfInfluenceHistogramDisplay
+            With ``ax_``, ``figure_``, ``patches_``, ``bin_edges_``,
+            ``counts_`` and ``threshold_line_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from skinfluence.plotting import SelfInfluenceHistogramDisplay
+        >>> disp = SelfInfluenceHistogramDisplay([0.01, 0.1, 1.0, 100.0])
+        >>> disp = disp.plot(bins=4, log_x=True)
+        >>> disp.ax_.get_xscale(), int(disp.counts_.sum())
+        ('log', 4)
+        >>> plt.close(disp.figure_)
         """
         check_matplotlib(f"{type(self).__name__}.plot")
         ax = get_ax(ax)
@@ -132,7 +156,22 @@ class SelfInfluenceHistogramDisplay:
 
         Returns
         -------
-        SelfInfluenceHistogramDisplay
+        display : SelfInfluenceHistogramDisplay
+            Drawn; ``display.self_influence`` holds the scores.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from sklearn import datasets, linear_model
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.plotting import SelfInfluenceHistogramDisplay
+        >>> X, y = datasets.load_diabetes(return_X_y=True)
+        >>> ex = InfluenceExplainer(linear_model.Ridge(alpha=0.1)).fit(X, y)
+        >>> disp = SelfInfluenceHistogramDisplay.from_explainer(ex, bins=20)
+        >>> int(disp.counts_.sum()) == ex.n_train_, bool(disp.self_influence.min() >= 0)
+        (True, True)
+        >>> plt.close(disp.figure_)
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
         disp = cls(explainer.self_influence(), threshold=threshold)

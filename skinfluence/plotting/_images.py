@@ -36,6 +36,18 @@ class InfluentialImagesDisplay:
         ``axes_[0, 1:]`` the helpful and ``axes_[1, 1:]`` the harmful images.
     images_ : dict with keys "test", "helpful", "harmful" of AxesImage (lists)
     figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from skinfluence.plotting import InfluentialImagesDisplay
+    >>> imgs = np.eye(4)[None].repeat(2, axis=0)  # two 4x4 images
+    >>> disp = InfluentialImagesDisplay(imgs[0], imgs, [0.2, 0.1], imgs[:1], [-0.3])
+    >>> disp = disp.plot()
+    >>> disp.axes_.shape, len(disp.images_["helpful"]), len(disp.images_["harmful"])
+    ((2, 3), 2, 1)
+    >>> plt.close(disp.figure_)
     """
 
     def __init__(
@@ -77,7 +89,22 @@ class InfluentialImagesDisplay:
 
         Returns
         -------
-        self
+        self : InfluentialImagesDisplay
+            With ``axes_``, ``images_`` and ``figure_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from skinfluence.plotting import InfluentialImagesDisplay
+        >>> imgs = np.zeros((3, 5, 5))
+        >>> helpful, harmful = [3, 2, 1], [-1, -2, -3]
+        >>> disp = InfluentialImagesDisplay(imgs[0], imgs, helpful, imgs, harmful)
+        >>> fig, ax = plt.subplots()
+        >>> disp = disp.plot(ax=ax)  # the grid replaces ``ax``
+        >>> disp.figure_ is fig, disp.axes_.shape
+        (True, (2, 4))
+        >>> plt.close(fig)
         """
         check_matplotlib(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
@@ -195,7 +222,24 @@ class InfluentialImagesDisplay:
 
         Returns
         -------
-        InfluentialImagesDisplay
+        display : InfluentialImagesDisplay
+            Drawn; the scores agree with
+            :meth:`~skinfluence.InfluenceExplainer.top_influences`.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from sklearn import datasets, linear_model
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.plotting import InfluentialImagesDisplay
+        >>> X, y = datasets.load_digits(n_class=2, return_X_y=True)  # 8x8 images
+        >>> clf = linear_model.LogisticRegression(max_iter=1000)
+        >>> ex = InfluenceExplainer(clf).fit(X[:300], y[:300])
+        >>> disp = InfluentialImagesDisplay.from_explainer(ex, X[300], y[300], k=3)
+        >>> disp.helpful_images.shape, bool(disp.harmful_scores[0] < 0)
+        ((3, 8, 8), True)
+        >>> plt.close(disp.figure_)
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
         X_test, y_test = one_row(X_test, y_test)

@@ -35,6 +35,18 @@ class RegressionInfluenceDisplay:
     colorbar_ : matplotlib Colorbar
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from skinfluence.plotting import RegressionInfluenceDisplay
+    >>> x, y, influence = [0, 1, 2], [0, 1, 5], [0.5, 0.2, -3.0]
+    >>> disp = RegressionInfluenceDisplay(x, y, influence, 1.5, 1.5)
+    >>> disp = disp.plot()
+    >>> disp.scatter_.get_array().tolist(), disp.line_ is None
+    ([0.5, 0.2, -3.0], True)
+    >>> plt.close(disp.figure_)
     """
 
     def __init__(self, x, y, influence, x_test, y_test, *, line_x=None, line_y=None):
@@ -71,7 +83,22 @@ class RegressionInfluenceDisplay:
 
         Returns
         -------
-        self
+        self : RegressionInfluenceDisplay
+            With ``ax_``, ``figure_``, ``scatter_``, ``test_point_``, ``line_``
+            and ``colorbar_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from skinfluence.plotting import RegressionInfluenceDisplay
+        >>> disp = RegressionInfluenceDisplay(
+        ...     [0, 1, 2], [0, 1, 2], [1.0, -1.0, 2.0], 3.0, 3.0,
+        ...     line_x=[0, 3], line_y=[0, 3])
+        >>> disp = disp.plot(linthresh=np.inf, colorbar=False)
+        >>> disp.scatter_.norm.vmin, disp.scatter_.norm.vmax, disp.colorbar_
+        (-2.0, 2.0, None)
+        >>> plt.close(disp.figure_)
         """
         check_matplotlib(f"{type(self).__name__}.plot")
         from matplotlib.colors import Normalize, SymLogNorm
@@ -168,7 +195,24 @@ class RegressionInfluenceDisplay:
 
         Returns
         -------
-        RegressionInfluenceDisplay
+        display : RegressionInfluenceDisplay
+            Drawn; ``display.influence`` holds the scores.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from sklearn import datasets, linear_model
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.plotting import RegressionInfluenceDisplay
+        >>> X, y = datasets.load_diabetes(return_X_y=True)
+        >>> X = X[:, [2]]  # body mass index only: a 1-D regression
+        >>> ex = InfluenceExplainer(linear_model.Ridge(alpha=0.1)).fit(X[:400], y[:400])
+        >>> disp = RegressionInfluenceDisplay.from_explainer(ex, X[400], y[400])
+        >>> same = np.allclose(disp.influence, ex.influence(X[[400]], y[[400]])[0])
+        >>> disp.influence.shape, same
+        ((400,), True)
+        >>> plt.close(disp.figure_)
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
         X_test, y_test = one_row(X_test, y_test)

@@ -222,10 +222,24 @@ class InfluenceOutlierRemover(BaseRowSampler):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the scoring model's objective.
 
         Returns
         -------
-        self
+        self : InfluenceOutlierRemover
+            With ``self_influence_``, ``threshold_``, ``removed_indices_``,
+            ``sample_indices_`` and ``inlier_mask_`` set.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence import InfluenceOutlierRemover
+        >>> X = np.arange(40.0).reshape(-1, 1)
+        >>> y = 2 * X[:, 0] + np.sin(X[:, 0])
+        >>> y[7] += 50
+        >>> remover = InfluenceOutlierRemover().fit(X, y)
+        >>> remover.removed_indices_.tolist(), int(remover.self_influence_.argmax())
+        ([7], 7)
         """
         super().fit(X, y, sample_weight=sample_weight)
         self.inlier_mask_ = np.zeros(len(self.self_influence_), dtype=bool)

@@ -104,7 +104,21 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : InfluencePrunedEstimator
+            With ``pruner_``, ``estimator_`` and ``sample_indices_`` set.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> model = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+        >>> import numpy as np
+        >>> kept = model.sample_indices_
+        >>> refit = LogisticRegression().fit(X[kept], y[kept])  # the same model
+        >>> len(kept) < len(X), np.allclose(model.estimator_.coef_, refit.coef_)
+        (True, True)
         """
         self._validate_params()
         X, y = indexable(X, y)
@@ -133,42 +147,187 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
 
     @property
     def classes_(self):
+        """The classes of the model fitted on the kept rows (classifiers only).
+
+        Returns
+        -------
+        classes : ndarray of shape (n_classes,)
+            ``estimator_.classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> model = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+        >>> model.classes_.tolist()
+        [0, 1]
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.classes_
 
     @available_if(_estimator_has("predict"))
     def predict(self, X):
-        """Predict with the model fitted on the kept rows."""
+        """Predict with the model fitted on the kept rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Any rows (none is removed).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> model = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+        >>> model.predict(X[:5]).tolist() == model.estimator_.predict(X[:5]).tolist()
+        True
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
-        """Class probabilities from the model fitted on the kept rows."""
+        """Class probabilities from the model fitted on the kept rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Any rows (none is removed).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> model = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+        >>> import numpy as np
+        >>> proba = model.predict_proba(X)
+        >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
+        ((200, 2), True)
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X)
 
     @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
-        """Log class probabilities from the model fitted on the kept rows."""
+        """Log class probabilities from the model fitted on the kept rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Any rows (none is removed).
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> model = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+        >>> import numpy as np
+        >>> log_proba = model.predict_log_proba(X)
+        >>> bool(np.allclose(np.exp(log_proba), model.predict_proba(X)))
+        True
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_log_proba(X)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        """Decision function of the model fitted on the kept rows."""
+        """Decision function of the model fitted on the kept rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Any rows (none is removed).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> model = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+        >>> import numpy as np
+        >>> positive = model.decision_function(X) > 0
+        >>> bool(np.array_equal(positive, model.predict(X) == 1))
+        True
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.decision_function(X)
 
     @available_if(_estimator_has("transform"))
     def transform(self, X):
-        """Transform with the model fitted on the kept rows (every row passes)."""
+        """Transform with the model fitted on the kept rows (every row passes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Any rows (none is removed).
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> scaler = InfluencePrunedEstimator(StandardScaler()).fit(X, y)
+        >>> len(scaler.sample_indices_) < len(X), scaler.transform(X).shape
+        (True, (200, 20))
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.transform(X)
 
     @available_if(_estimator_has("score"))
     def score(self, X, y, sample_weight=None):
-        """The model's own ``score`` on ``X, y`` (every row)."""
+        """The model's own ``score`` on ``X, y`` (every row).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            Accuracy for a classifier, R^2 for a regressor (the model's own).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> model = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+        >>> model.score(X, y) == model.estimator_.score(X, y)
+        True
+        """
         check_is_fitted(self, "estimator_")
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return self.estimator_.score(X, y, **kwargs)

@@ -12,7 +12,8 @@ otherwise (wide or sparse-wide data, where ``H`` would not fit or its
 
 from sklearn.base import clone
 
-from ._base import HessianOperator, HessianSolver
+from ._base import HessianSolver
+from .operator import HessianOperator
 from .cg import CGSolver
 from .cholesky import CholeskySolver
 from .leverage import row_leverages

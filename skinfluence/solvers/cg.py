@@ -70,6 +70,30 @@ class CGSolver(HessianSolver):
         self.max_iter = max_iter
 
     def fit(self, operator):
+        """Check the options and compute the Jacobi preconditioner ``diag(H)``.
+
+        Parameters
+        ----------
+        operator : HessianOperator
+            The Hessian ``H`` (with its damping and null space).
+
+        Returns
+        -------
+        self : CGSolver
+            Fitted.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CGSolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> solver = CGSolver().fit(op)
+        >>> np.allclose(1.0 / solver.inv_diag_, np.diag(op.dense()))
+        True
+        """
         if not (isinstance(self.tol, numbers.Real) and 0 < self.tol < 1):
             raise ValueError(f"tol must be in (0, 1), got {self.tol!r}.")
         if self.max_iter is not None and not (
@@ -144,12 +168,59 @@ class CGSolver(HessianSolver):
         return X
 
     def solve(self, B):
+        """``H^{-1} B``, one conjugate-gradient recurrence per column.
+
+        Parameters
+        ----------
+        B : ndarray of shape (n_params,) or (n_params, m)
+            Right-hand sides.
+
+        Returns
+        -------
+        X : ndarray shaped like ``B``
+            ``H^{-1} B``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CGSolver, CholeskySolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> B, solver = np.eye(op.n_params)[:, :3], CGSolver(tol=1e-10).fit(op)
+        >>> np.allclose(solver.solve(B), CholeskySolver().fit(op).solve(B))
+        True
+        """
         B = np.asarray(B, dtype=np.float64)
         X = self._cg(B)
         return X[:, 0] if B.ndim == 1 else X
 
     def quad_form(self, B):
-        """``diag(B.T H^{-1} B)`` (n_cols,)."""
+        """``diag(B.T H^{-1} B)``, from one block conjugate-gradient solve.
+
+        Parameters
+        ----------
+        B : ndarray of shape (n_params, m)
+            Columns ``b_j``.
+
+        Returns
+        -------
+        q : ndarray of shape (m,)
+            ``b_j^T H^{-1} b_j``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CGSolver, CholeskySolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> B, solver = np.eye(op.n_params)[:, :3], CGSolver(tol=1e-10).fit(op)
+        >>> np.allclose(solver.quad_form(B), CholeskySolver().fit(op).quad_form(B))
+        True
+        """
         B = np.asarray(B, dtype=np.float64).reshape(self.n_params, -1)
         X = self._cg(B)
         return np.einsum("ij,ij->j", self.operator_.project(B), X)

@@ -37,6 +37,30 @@ class CholeskySolver(HessianSolver):
     """
 
     def fit(self, operator):
+        """Factorise the equilibrated dense Hessian, or raise if it is singular.
+
+        Parameters
+        ----------
+        operator : HessianOperator
+            The Hessian ``H`` (with its damping and null space).
+
+        Returns
+        -------
+        self : CholeskySolver
+            Fitted.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CholeskySolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> solver = CholeskySolver().fit(op)
+        >>> solver.n_params, bool(solver.rcond_ > 1e-3)  # well conditioned
+        (11, True)
+        """
         H = operator.dense()
         N = operator.null_space
         if N is not None:
@@ -67,12 +91,59 @@ class CholeskySolver(HessianSolver):
         return self
 
     def solve(self, B):
+        """``H^{-1} B`` by two triangular solves with the factor.
+
+        Parameters
+        ----------
+        B : ndarray of shape (n_params,) or (n_params, m)
+            Right-hand sides.
+
+        Returns
+        -------
+        X : ndarray shaped like ``B``
+            ``H^{-1} B``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CholeskySolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> B = np.eye(op.n_params)[:, :3]
+        >>> np.allclose(op.dense() @ CholeskySolver().fit(op).solve(B), B)
+        True
+        """
         B = np.asarray(B, dtype=np.float64)
         S = self.scale_ if B.ndim == 1 else self.scale_[:, None]
         return S * linalg.cho_solve(self.factor_, S * B, check_finite=False)
 
     def quad_form(self, B):
-        """``diag(B.T H^{-1} B)`` with one triangular solve: ``||U^{-T} B||^2``."""
+        """``diag(B.T H^{-1} B)`` with one triangular solve: ``||U^{-T} B||^2``.
+
+        Parameters
+        ----------
+        B : ndarray of shape (n_params, m)
+            Columns ``b_j``.
+
+        Returns
+        -------
+        q : ndarray of shape (m,)
+            ``b_j^T H^{-1} b_j``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CholeskySolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> solver, B = CholeskySolver().fit(op), np.eye(op.n_params)[:, :3]
+        >>> np.allclose(solver.quad_form(B), np.diag(B.T @ solver.solve(B)))
+        True
+        """
         B = np.asarray(B, dtype=np.float64)
         S = self.scale_ if B.ndim == 1 else self.scale_[:, None]
         W = linalg.solve_triangular(self.factor_[0], S * B, trans="T", check_finite=False)

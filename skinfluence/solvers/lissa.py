@@ -78,6 +78,32 @@ class LissaSolver(HessianSolver):
         self.random_state = random_state
 
     def fit(self, operator):
+        """Check the options, equilibrate, and estimate ``scale`` if it is None.
+
+        Parameters
+        ----------
+        operator : HessianOperator
+            The Hessian ``H`` (with its damping and null space).
+
+        Returns
+        -------
+        self : LissaSolver
+            Fitted.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import LissaSolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> solver = LissaSolver(random_state=0).fit(op)
+        >>> S = np.diag(solver.s_)  # the equilibration diag(H)^(-1/2)
+        >>> lam_max = np.linalg.eigvalsh(S @ op.dense() @ S)[-1]
+        >>> bool(abs(solver.scale_ / lam_max - 1.5) < 0.01)  # 1.5 x power iteration
+        True
+        """
         for name in ("recursion_depth", "n_repeats"):
             v = getattr(self, name)
             if not (isinstance(v, numbers.Integral) and v >= 1):
@@ -117,6 +143,32 @@ class LissaSolver(HessianSolver):
         return lam
 
     def solve(self, B):
+        """``H^{-1} B``, estimated by the stochastic recursion (see the class).
+
+        Parameters
+        ----------
+        B : ndarray of shape (n_params,) or (n_params, m)
+            Right-hand sides.
+
+        Returns
+        -------
+        X : ndarray shaped like ``B``
+            ``H^{-1} B``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CholeskySolver, LissaSolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> B = np.eye(op.n_params)[:, :3]
+        >>> full_batch = LissaSolver(recursion_depth=1000, batch_size=len(X))
+        >>> solver = full_batch.fit(op)
+        >>> np.allclose(solver.solve(B), CholeskySolver().fit(op).solve(B))
+        True
+        """
         B = np.asarray(B, dtype=np.float64)
         flops = self.operator_.matvec_flops(B.size // self.n_params)
         with blas_limit(flops * self.batch_size_ / self.n_rows_):
