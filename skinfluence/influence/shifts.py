@@ -73,6 +73,17 @@ def newton_operator(objective):
     Returns
     -------
     ndarray, PenaltyShareNewton or None
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.influence import FittedObjective
+    >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
+    >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
+    >>> np.allclose(newton_operator(obj), np.linalg.inv(ex.operator_.dense()))
+    True
     """
     a = objective.adapter
     if objective.penalty_gradient is not None and objective.operator is not None \

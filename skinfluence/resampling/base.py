@@ -37,6 +37,17 @@ class BaseRowSampler(BaseEstimator):
     the default for the target, :mod:`skinfluence.resampling.scorer`); a given
     model decides whether the target is scored as classes (a classifier) or as
     a continuous quantity (a regressor, e.g. a Poisson model of counts).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence import InfluenceOutlierRemover
+    >>> from skinfluence.resampling.base import BaseRowSampler
+    >>> X, y = np.arange(40.0).reshape(-1, 1), np.arange(40.0)
+    >>> y[7] += 50
+    >>> remover = InfluenceOutlierRemover()
+    >>> isinstance(remover, BaseRowSampler), remover.fit_resample(X, y)[0].shape
+    (True, (39, 1))
     """
 
     def fit(self, X, y, sample_weight=None):

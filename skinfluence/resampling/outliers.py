@@ -64,6 +64,16 @@ def valley_threshold(scores):
         scores are positive or all are equal).
     rule : {"valley", "fence"}
         Which step gave the threshold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.resampling.outliers import valley_threshold
+    >>> rng = np.random.RandomState(0)
+    >>> scores = np.r_[rng.chisquare(1, 200), 400 + rng.rand(5)]  # 5 far outliers
+    >>> threshold, rule = valley_threshold(scores)
+    >>> rule, int((scores > threshold).sum())
+    ('valley', 5)
     """
     scores = np.asarray(scores, dtype=np.float64)
     if (scores > 0).sum() < 3 or np.ptp(scores) == 0:
