@@ -100,7 +100,8 @@ class SGDAdapter(LinearModelAdapter):
     ``target="prediction"`` is the decision value of ``y``'s class;
     ``target="proba"`` is available for binary ``log_loss`` only
     (``modified_huber``'s ``predict_proba`` is not its loss's link, and the
-    one-vs-rest probabilities are normalised across classes). Regressors: ``Y`` is floats of shape ``(n, 1)``.
+    one-vs-rest probabilities are normalised across classes). Regressors:
+    ``Y`` is floats of shape ``(n, 1)``.
     ``loss`` at a test point is the loss object's (e.g. the log-loss, the
     squared error with no 1/2, twice the Huber loss).
 
