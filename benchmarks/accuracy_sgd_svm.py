@@ -50,8 +50,8 @@ def sgd_table():
             return -f * T._sklearn_loss(loss, Xt @ t[:-1] + t[-1], yt)[0]
 
         truth = np.column_stack([
-            q(full) - q(T.exact_optimum(loss, np.delete(X, j, 0), np.delete(y, j), full))
-            for j in rows])
+            q(full) - q(T.exact_optimum(loss, np.delete(X, j, 0), np.delete(y, j),
+                                        full)) for j in rows])
         for method in ("first_order", "newton"):
             ex = InfluenceExplainer(est, method=method).fit(X, y)
             g = agreement(ex.influence(Xt, yt)[:, rows], truth)
@@ -60,7 +60,8 @@ def sgd_table():
 
 
 def refit_table():
-    print("\n| SGD refit | data | Pearson vs exact optimum | slope | time per refit (s) |")
+    print("\n| SGD refit | data | Pearson vs exact optimum | slope "
+          "| time per refit (s) |")
     print("|---|---|---|---|---|")
     for loss, data in [("log_loss", "fair"), ("squared_error", "diabetes"),
                        ("huber", "engel")]:
@@ -79,7 +80,8 @@ def refit_table():
         for name, fit in [
             ("reader's refit (tol=None, 10000 epochs)", a.refit),
             ("clone with tol=1e-12 (SGD's stopping rule)",
-             lambda Xk, yk: clone(est).set_params(tol=1e-12, max_iter=10_000).fit(Xk, yk)),
+             lambda Xk, yk: clone(est).set_params(tol=1e-12,
+                                                  max_iter=10_000).fit(Xk, yk)),
         ]:
             t0, got = time.perf_counter(), []
             for j in rows:

@@ -39,7 +39,9 @@ from .logistic import LogisticAdapter
 from .losses import BinomialLoss, LinearLoss, MultinomialLoss, SquaredLoss
 from .margin_losses import (
     HuberLoss,
+    LogisticMarginLoss,
     ModifiedHuberLoss,
+    OneVsRestLoss,
     SquaredEpsilonInsensitiveLoss,
     SquaredHingeLoss,
 )
@@ -58,6 +60,8 @@ __all__ = [
     "TweedieLoss",
     "ModifiedHuberLoss",
     "SquaredHingeLoss",
+    "LogisticMarginLoss",
+    "OneVsRestLoss",
     "HuberLoss",
     "SquaredEpsilonInsensitiveLoss",
     "LinearObjective",

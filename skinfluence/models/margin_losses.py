@@ -20,11 +20,12 @@ Regression (``r = z - y``), in the convention of
 """
 
 import numpy as np
+from scipy.special import expit
 
 from .losses import LinearLoss
 
-__all__ = ["ModifiedHuberLoss", "SquaredHingeLoss", "HuberLoss",
-           "SquaredEpsilonInsensitiveLoss"]
+__all__ = ["ModifiedHuberLoss", "SquaredHingeLoss", "LogisticMarginLoss",
+           "OneVsRestLoss", "HuberLoss", "SquaredEpsilonInsensitiveLoss"]
 
 
 class _MarginLoss(LinearLoss):
@@ -82,6 +83,64 @@ class SquaredHingeLoss(_MarginLoss):
         active = m < 1.0
         loss = np.where(active, (1.0 - m) ** 2, 0.0)
         return loss, np.where(active, -2.0 * (1.0 - m), 0.0), np.where(active, 2.0, 0.0)
+
+
+class LogisticMarginLoss(_MarginLoss):
+    """The log-loss as a function of the margin: ``log(1 + exp(-m))``.
+
+    The same values as :class:`~skinfluence.models.BinomialLoss`; used per
+    class by :class:`OneVsRestLoss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.models import LogisticMarginLoss
+    >>> loss, dz, d2z = LogisticMarginLoss().loss_terms(
+    ...     np.zeros((1, 1)), np.array([1]), gradient=True, curvature=True)
+    >>> float(loss[0]), float(dz[0, 0]), float(d2z[0, 0])
+    (0.6931471805599453, -0.5, 0.25)
+    """
+
+    def margin_terms(self, m):
+        p = expit(-m)
+        return np.logaddexp(0.0, -m), -p, p * (1.0 - p)
+
+
+class OneVsRestLoss(LinearLoss):
+    """``K`` independent binary losses, class ``k`` against the rest.
+
+    ``loss = sum_k L(s_k z_k)`` with ``s_k = +1`` for the row's class and ``-1``
+    otherwise: scikit-learn's one-vs-rest SGDClassifier. Outputs do not couple.
+
+    Parameters
+    ----------
+    binary : LogisticMarginLoss, ModifiedHuberLoss or SquaredHingeLoss
+    n_classes : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.models import OneVsRestLoss, SquaredHingeLoss
+    >>> loss, dz, _ = OneVsRestLoss(SquaredHingeLoss(), 3).loss_terms(
+    ...     np.zeros((1, 3)), np.array([2]), gradient=True)
+    >>> float(loss[0]), dz.tolist()
+    (3.0, [[2.0, 2.0, -2.0]])
+    """
+
+    def __init__(self, binary, n_classes):
+        super().__init__(n_classes)
+        self.binary = binary
+
+    def loss_terms(self, Z, Y, *, gradient=False, curvature=False):
+        Y = np.asarray(Y)
+        s = -np.ones(Z.shape)
+        np.put_along_axis(s, Y[..., None], 1.0, axis=-1)
+        loss, dm, d2m = self.binary.margin_terms(s * Z)
+        return (loss.sum(axis=-1), s * dm if gradient else None,
+                d2m if curvature else None)
+
+    def inverse_link(self, Z):
+        return np.asarray(Z, dtype=np.float64)
 
 
 class _ResidualLoss(LinearLoss):

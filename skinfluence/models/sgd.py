@@ -1,4 +1,4 @@
-"""Reader for SGDClassifier (binary) and SGDRegressor with smooth losses, L2 or none."""
+"""Reader for SGDClassifier and SGDRegressor with smooth losses, L2 or no penalty."""
 
 import warnings
 
@@ -12,7 +12,9 @@ from .adapter import REFIT_MIN_ITER, LinearModelAdapter
 from .losses import BinomialLoss, SquaredLoss
 from .margin_losses import (
     HuberLoss,
+    LogisticMarginLoss,
     ModifiedHuberLoss,
+    OneVsRestLoss,
     SquaredEpsilonInsensitiveLoss,
     SquaredHingeLoss,
 )
@@ -60,15 +62,10 @@ def _check_supported(estimator):
             f"{name}(early_stopping=True) fits on a random part of the rows only; "
             "its objective is not over the rows given. Use early_stopping=False."
         )
-    if isinstance(estimator, SGDClassifier) and len(estimator.classes_) > 2:
-        raise ValueError(
-            f"{name} with {len(estimator.classes_)} classes fits one-vs-rest binary "
-            "models; only binary SGDClassifier is supported."
-        )
 
 
 class SGDAdapter(LinearModelAdapter):
-    r"""Reader for SGDClassifier (binary) and SGDRegressor, smooth losses, L2 or none.
+    r"""Reader for SGDClassifier and SGDRegressor, smooth losses, L2 or no penalty.
 
     SGD estimates the minimiser of the *mean-form* objective (``n`` rows,
     ``L`` scikit-learn's row loss, ``c`` the row weight)::
@@ -93,10 +90,18 @@ class SGDAdapter(LinearModelAdapter):
     reports (``relative_gradient_norm_``). Fit with a small ``tol`` and many
     iterations (or ``average=True``) for influences that match the optimum.
 
-    Conventions: ``K = 1``. Classifiers: ``Y`` holds indices into ``classes_``,
-    ``z`` is the decision value of ``classes_[1]``, ``target="proba"`` is
-    available for ``log_loss`` only (``modified_huber``'s ``predict_proba`` is
-    not its loss's link). Regressors: ``Y`` is floats of shape ``(n, 1)``.
+    Multiclass SGDClassifier is one-vs-rest: ``K = n_classes`` binary
+    objectives of that form, each with its own ``coef_`` row, summed
+    (:class:`~skinfluence.models.OneVsRestLoss`); their parameters do not couple,
+    so the sum's minimiser is every class's.
+
+    Conventions: ``K = 1`` except one-vs-rest. Classifiers: ``Y`` holds indices
+    into ``classes_``; binary ``z`` is the decision value of ``classes_[1]``;
+    ``target="prediction"`` is the decision value of ``y``'s class;
+    ``target="proba"`` is available for binary ``log_loss`` only
+    (``modified_huber``'s ``predict_proba`` is not its loss's link, and the
+    one-vs-rest probabilities are normalised across classes). Regressors:
+    ``Y`` is floats of shape ``(n, 1)``.
     ``loss`` at a test point is the loss object's (e.g. the log-loss, the
     squared error with no 1/2, twice the Huber loss).
 
@@ -136,8 +141,13 @@ class SGDAdapter(LinearModelAdapter):
         self.has_proba = estimator.loss == "log_loss"
         classes = np.asarray(estimator.classes_) if self.is_classifier else None
         n = len(y)
+        loss = make_loss(estimator)
+        if self.is_classifier and len(classes) > 2:  # one-vs-rest, K objectives
+            self.has_proba = False
+            binary = LogisticMarginLoss() if estimator.loss == "log_loss" else loss
+            loss = OneVsRestLoss(binary, len(classes))
         super().__init__(
-            estimator, make_loss(estimator), fit_intercept=estimator.fit_intercept,
+            estimator, loss, fit_intercept=estimator.fit_intercept,
             l2_strength=self.loss_factor * n * self.alpha, classes=classes,
         )
         sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
@@ -175,7 +185,7 @@ class SGDAdapter(LinearModelAdapter):
         return Y[:, None]
 
     def decision_weights(self, Y):
-        """``+-1`` for the class of ``y`` (classifier), ones (regressor).
+        """``+-1`` for the class of ``y`` (binary), its one-hot (one-vs-rest), or ones.
 
         Parameters
         ----------
@@ -185,6 +195,8 @@ class SGDAdapter(LinearModelAdapter):
         -------
         ndarray of shape (n_samples, 1)
         """
+        if self.is_classifier and self.n_outputs > 1:
+            return np.eye(self.n_outputs)[np.asarray(Y)]
         if self.is_classifier:
             return np.where(np.asarray(Y) == 1, 1.0, -1.0)[:, None]
         return np.ones((len(Y), 1))
