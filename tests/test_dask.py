@@ -126,7 +126,7 @@ def test_local_cluster_larger_than_budget():
     est = LogisticRegression(tol=1e-12, max_iter=10_000).fit(X, y)
     budget = X.nbytes / 4
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster):
         ex = InfluenceExplainer(est, max_memory=budget).fit(
             da.from_array(X, chunks=(5_000, -1)), y)
