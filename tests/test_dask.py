@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, PoissonRegressor, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -39,8 +39,15 @@ def _close(a, b, what):
     assert err <= TOL * max(scale, 1.0), f"{what}: max |dask - numpy| = {err:.2e}"
 
 
+def _poisson(n=300, p=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    y = rng.poisson(np.exp(0.3 * X[:, 0] - 0.2 * X[:, 1]))
+    return X, y, PoissonRegressor(alpha=0.1, tol=1e-12, max_iter=10_000).fit(X, y)
+
+
 PROBLEMS = {"logistic": _logistic, "multinomial": lambda: _logistic(classes=3),
-            "ridge": _ridge}
+            "ridge": _ridge, "poisson": _poisson}
 
 
 @pytest.mark.parametrize("method", ["first_order", "newton"])
@@ -126,7 +133,7 @@ def test_local_cluster_larger_than_budget():
     est = LogisticRegression(tol=1e-12, max_iter=10_000).fit(X, y)
     budget = X.nbytes / 4
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster):
         ex = InfluenceExplainer(est, max_memory=budget).fit(
             da.from_array(X, chunks=(5_000, -1)), y)

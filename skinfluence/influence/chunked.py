@@ -275,15 +275,15 @@ class ChunkedLoop:
             "Fit on an in-memory array (e.g. X.compute()) for it.")
 
     def mean(self, *args):
-        """Refused (see :meth:`_unsupported`)."""
+        """Refused: raises NotImplementedError (Dask input)."""
         self._unsupported("mean_influence()")
 
     def population(self, *args):
-        """Refused (see :meth:`_unsupported`)."""
+        """Refused: raises NotImplementedError (Dask input)."""
         self._unsupported("population_influence()")
 
     def shifts(self, *args):
-        """Refused (see :meth:`_unsupported`)."""
+        """Refused: raises NotImplementedError (Dask input)."""
         self._unsupported("params_influence()")
 
 
