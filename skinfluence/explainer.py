@@ -70,6 +70,9 @@ class InfluenceExplainer(BaseEstimator):
         The fitted Pipeline steps before the model.
     X_ : ndarray or csr_matrix of shape (n_train, n_features)
         The training features (after ``feature_map_``), float64; plots use it.
+    design_ : ndarray or csr_matrix of shape (n_train, n_model_features)
+        The columns of ``X_`` the objective is defined on: ``X_`` itself, or
+        the active (non-zero coefficient) columns of an L1 / elastic-net fit.
     y_ : ndarray of shape (n_train,) or (n_train, n_outputs)
         A copy of the training targets as given.
     Y_ : ndarray
@@ -147,10 +150,12 @@ class InfluenceExplainer(BaseEstimator):
         self.y_, self.sample_weight_, self.n_train_ = np.asarray(y).copy(), sw, n
         self.Y_ = Y = a.encode_target(y)
         self.weights_ = w = a.row_weights(Y, sw)
-        self.operator_ = HessianOperator(a, X, Y, w, damping=self.damping)
-        with blas_limit(count_nonzero(X) * a.n_params * a.n_outputs):
+        D = self.design_ = a.design(X)  # the active columns for an L1 fit, else X
+        self.operator_ = HessianOperator(a, D, Y, w, damping=self.damping)
+        with blas_limit(count_nonzero(D) * a.n_params * a.n_outputs):
             self.solver_ = self._fit_solver(self.operator_)
-        norms = self._stationarity(a, X, Y, w)
+        a.check_local_validity(X, Y, w, self.solver_)
+        norms = self._stationarity(a, D, Y, w)
         self.gradient_norm_, self.relative_gradient_norm_ = norms
         infl.warn_if_not_stationary(type(self.estimator_).__name__, *norms)
         return self
@@ -161,14 +166,16 @@ class InfluenceExplainer(BaseEstimator):
 
     _stationarity = staticmethod(infl.gradient_norms)  # (norm, relative) at theta_hat
 
-    def _rows(self, X, y, target):  # checked rows X, encoded y and the target Q
+    def _rows(self, X, y, target, design=True):  # checked rows, encoded y, target Q
         check_is_fitted(self, "solver_")
         Xt = check_rows(self.estimator_, self.feature_map_, X, y)
-        return Xt, self.adapter_.encode_target(y), make_target(target, self.adapter_)
+        a = self.adapter_
+        return (a.design(Xt) if design else Xt), a.encode_target(y), make_target(
+            target, a)
 
     def _loop(self):
         check_is_fitted(self, "solver_")
-        obj = infl.FittedObjective(self.adapter_, self.X_, self.Y_, self.weights_,
+        obj = infl.FittedObjective(self.adapter_, self.design_, self.Y_, self.weights_,
                                    self.solver_, self.operator_)
         return infl.BlockLoop(obj, self.method, self.n_jobs, self.verbose,
                               self.max_memory, self._fit_solver, self.random_state)
@@ -360,7 +367,7 @@ class InfluenceExplainer(BaseEstimator):
         >>> float(abs(d).max()) < 1e-6
         True
         """
-        rows = self._rows(X_test, y_test, target)
+        rows = self._rows(X_test, y_test, target, design=False)  # refits: own support
         pops, single = check_populations(populations, self.n_train_)
         out = infl.retrain_effects(self.adapter_, *rows, pops, self.n_train_,
                                    self._refit)
@@ -373,7 +380,8 @@ class InfluenceExplainer(BaseEstimator):
         est = self.adapter_.refit(self.X_[keep], y_keep, sample_weight=sw)
         refit = make_adapter(est, y_keep, sw)
         Y = refit.encode_target(y_keep)
-        norm, rel = self._stationarity(refit, self.X_[keep], Y, refit.row_weights(Y, sw))
+        norm, rel = self._stationarity(refit, refit.design(self.X_[keep]), Y,
+                                       refit.row_weights(Y, sw))
         if rel > REFIT_STATIONARITY_TOLERANCE:
             warnings.warn(
                 f"The refit without the population stopped at ||grad F|| = {norm:.3g} "

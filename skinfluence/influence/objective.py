@@ -78,9 +78,10 @@ class FittedObjective:
         self.adapter = adapter
         self.X, self.Y, self.weights = X, Y, weights
         self.solver, self.operator = solver, operator
-        # mean-form objectives (GLMs): each row also carries c_j Pi theta
+        # mean-form objectives (GLMs, Lasso): each row also carries its penalty share
+        share = adapter.row_penalty_gradient()
         self.penalty_gradient = (
-            adapter.row_penalty_gradient() if adapter.penalty_share else None
+            share if adapter.penalty_share or np.any(share) else None
         )
 
     @property

@@ -16,6 +16,10 @@ Three layers, in the shape of scikit-learn's ``sklearn._loss`` and
 """
 
 from sklearn.linear_model import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
     GammaRegressor,
     LinearRegression,
     LogisticRegression,
@@ -28,7 +32,9 @@ from sklearn.linear_model import (
     TweedieRegressor,
 )
 
+from .active_set import ActiveSetAdapter
 from .adapter import LinearModelAdapter
+from .elastic_net import ElasticNetAdapter
 from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
 from .glm import GLMAdapter, glm_loss
 from .glm_losses import TweedieLoss
@@ -52,6 +58,8 @@ __all__ = [
     "SquaredLossAdapter",
     "RidgeClassifierAdapter",
     "GLMAdapter",
+    "ActiveSetAdapter",
+    "ElasticNetAdapter",
     "glm_loss",
     "augmented_dot",
     "augmented_tdot",
@@ -72,6 +80,10 @@ READERS = {
     PoissonRegressor: GLMAdapter,
     GammaRegressor: GLMAdapter,
     TweedieRegressor: GLMAdapter,
+    Lasso: ElasticNetAdapter,
+    LassoCV: ElasticNetAdapter,
+    ElasticNet: ElasticNetAdapter,
+    ElasticNetCV: ElasticNetAdapter,
 }
 
 #: Names of the estimators skinfluence can explain (also as a Pipeline's last step).
