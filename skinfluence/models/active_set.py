@@ -195,9 +195,14 @@ class ActiveSetAdapter(LinearModelAdapter):
 
     # ------------------------------------------------------------ support
     def support_changes(self, X, Y, weights, solver, rows):
-        """Whether removing each row would change the support, to first order.
+        """Whether removing each row would change the signed support, to first order.
 
-        With ``delta_j = H^{-1} g_j`` the predicted shift of ``theta_A``:
+        The signed support is ``sign(w)``: which coefficients are zero and the
+        signs of the others (a coefficient changing sign passes through zero, and
+        the L1 gradient ``lambda_1 sign(w_k)`` jumps).
+
+        With ``delta_j`` the one-row Newton shift of ``theta_A`` (``H^{-1} g_j``
+        corrected by Sherman-Morrison for the row's own curvature):
 
         - an active coefficient crosses zero: ``sign(w_k + delta_jk) != sign(w_k)``;
         - an inactive one leaves zero: its optimality condition
@@ -229,6 +234,13 @@ class ActiveSetAdapter(LinearModelAdapter):
         Xr = self.augmented_rows(XA[rows])
         G = cr[rows][:, None] * Xr + weights[rows][:, None] * self.row_penalty_gradient()
         delta = np.asarray(solver.solve(G.T)).T  # (len(rows), n_params)
+        # one-row Newton step (Sherman-Morrison on the row's own curvature):
+        # delta += u_j (cD_j x_j . delta_j) / (1 - cD_j x_j . u_j),  u_j = H^-1 x_j
+        U = np.asarray(solver.solve(Xr.T)).T
+        cDr = cD[rows]
+        lev = np.einsum("ij,ij->i", Xr, U)
+        step = cDr * np.einsum("ij,ij->i", Xr, delta) / (1.0 - cDr * lev)
+        delta = delta + step[:, None] * U
         w = self.theta.ravel()[: self.n_features]
         crossed = np.any(
             np.sign(w + delta[:, : self.n_features]) != np.sign(w), axis=1
@@ -277,7 +289,7 @@ class ActiveSetAdapter(LinearModelAdapter):
             warnings.warn(
                 f"Removing {share:.1%} of the training rows (checked {len(rows)}) would "
                 f"change which coefficients of {type(self.estimator).__name__} are "
-                "zero. Influence is computed on the active set (the non-zero "
+                "zero, or their signs. Influence is computed on the active set (the non-zero "
                 "coefficients) and is only first-order exact while the support stays "
                 "the same; expect larger errors for those rows.",
                 InfluenceWarning, stacklevel=3,

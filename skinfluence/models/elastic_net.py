@@ -123,8 +123,10 @@ class ElasticNetAdapter(ActiveSetAdapter):
         if isinstance(est, (Lasso, ElasticNet)):
             return clone(est)
         params = dict(alpha=self.alpha, fit_intercept=est.fit_intercept,
-                      precompute=est.precompute, max_iter=est.max_iter, tol=est.tol,
-                      selection=est.selection, random_state=est.random_state)
+                      max_iter=est.max_iter, tol=est.tol, selection=est.selection,
+                      random_state=est.random_state)
+        if not isinstance(est.precompute, str):  # the CV variants' 'auto'
+            params["precompute"] = est.precompute
         if isinstance(est, LassoCV):
             return Lasso(**params)
         return ElasticNet(l1_ratio=self.l1_ratio, **params)
