@@ -7,7 +7,14 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
-from sklearn.linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
+from sklearn.linear_model import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
+    LogisticRegression,
+    LogisticRegressionCV,
+)
 from sklearn.preprocessing import StandardScaler
 
 from skinfluence import InfluenceExplainer
@@ -46,14 +53,14 @@ def _explain(est, X, y, method="first_order", sample_weight=None):
 def _refit_shifts(ex, X, y, rows, sample_weight=None):
     """theta_hat - theta_hat_{-j} (public layout) and whether sign(w) changed."""
     a, est = ex.adapter_, ex.estimator_
-    full = np.r_[est.coef_, est.intercept_]
+    full = np.r_[np.ravel(est.coef_), est.intercept_]
     shifts, changed = [], []
     for j in rows:
         keep = np.ones(len(y), dtype=bool)
         keep[j] = False
         sw = None if sample_weight is None else sample_weight[keep]
         r = a.refit(X[keep], y[keep], sample_weight=sw)
-        shifts.append(full - np.r_[r.coef_, r.intercept_])
+        shifts.append(full - np.r_[np.ravel(r.coef_), r.intercept_])
         changed.append(np.any(np.sign(r.coef_) != np.sign(est.coef_)))
     return np.array(shifts), np.array(changed)
 
@@ -235,3 +242,68 @@ def test_cv_variants_refit_at_the_chosen_penalty():
     assert (refit.alpha, refit.l1_ratio) == (est.alpha_, est.l1_ratio_)
     refit = make_adapter(LassoCV(alphas=10, cv=3).fit(X, y), y, None)
     assert type(refit.refit_estimator()) is Lasso
+
+
+# ------------------------------------------------- LogisticRegression, l1_ratio > 0
+def _fair(n=400):
+    """Whether a woman reported an affair (statsmodels' fair data)."""
+    sm = pytest.importorskip("statsmodels.api")
+    d = sm.datasets.fair.load_pandas().data
+    idx = np.random.RandomState(0).choice(len(d), n, replace=False)
+    X = d.drop(columns="affairs").to_numpy(float)[idx]
+    return StandardScaler().fit_transform(X), (d["affairs"].to_numpy()[idx] > 0) * 1
+
+
+def _breast_cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+SAGA = dict(solver="saga", tol=1e-10, max_iter=100_000)
+LOGISTIC_CASES = [
+    ("breast_cancer L1", _breast_cancer,
+     lambda: LogisticRegression(C=0.1, l1_ratio=1.0, **SAGA)),
+    ("breast_cancer elastic-net", _breast_cancer,
+     lambda: LogisticRegression(C=0.1, l1_ratio=0.5, **SAGA)),
+    ("fair L1", _fair, lambda: LogisticRegression(C=0.3, l1_ratio=1.0, **SAGA)),
+]
+
+
+@pytest.mark.parametrize("name,data,make", LOGISTIC_CASES,
+                         ids=[c[0] for c in LOGISTIC_CASES])
+def test_logistic_l1_matches_refits_on_the_active_set(name, data, make):
+    X, y = data()
+    est = make().fit(X, y)
+    a = make_adapter(est, y, None)
+    assert type(a).__name__ == "LogisticL1Adapter"
+    w = np.ones(len(y))
+    grad = a.objective_gradient(a.design(X), a.encode_target(y), w)
+    assert np.abs(grad).max() < 1e-6 * a.l1_strength, f"{name}: not stationary"
+    rows = np.arange(0, len(y), len(y) // 20)
+    P = {m: _explain(est, X, y, m).params_influence()[rows]
+         for m in ("first_order", "newton")}
+    truth, changed = _refit_shifts(_explain(est, X, y), X, y, rows)
+    kept = ~changed
+    for method, floor in (("first_order", 0.95), ("newton", 0.99)):
+        r = np.corrcoef(P[method][kept].ravel(), truth[kept].ravel())[0, 1]
+        print(f"{name} {method}: params Pearson {r:.5f} on {kept.sum()} rows, "
+              f"{len(a.active)} of {X.shape[1]} active")
+        assert r >= floor, f"{name} {method}: params Pearson {r:.5f}"
+
+
+def test_logistic_l1_refusals():
+    X, y = _breast_cancer()
+    y3 = np.arange(len(y)) % 3
+    est = LogisticRegression(C=0.1, l1_ratio=1.0, solver="saga", max_iter=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X[:, :5], y3)
+    with pytest.raises(ValueError, match="only binary"):
+        make_adapter(est, y3, None)
+    cv = LogisticRegressionCV(Cs=[0.1], l1_ratios=[1.0], solver="saga", cv=2,
+                              max_iter=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cv.fit(X[:, :5], y)
+    with pytest.raises(ValueError, match="L1 part"):
+        make_adapter(cv, y, None)

@@ -39,6 +39,7 @@ from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
 from .glm import GLMAdapter, glm_loss
 from .glm_losses import TweedieLoss
 from .logistic import LogisticAdapter
+from .logistic_l1 import LogisticL1Adapter, read_logistic
 from .losses import BinomialLoss, LinearLoss, MultinomialLoss, SquaredLoss
 from .objective import LinearObjective
 from .penalty_share import PenaltyShareNewton
@@ -60,6 +61,8 @@ __all__ = [
     "GLMAdapter",
     "ActiveSetAdapter",
     "ElasticNetAdapter",
+    "LogisticL1Adapter",
+    "read_logistic",
     "glm_loss",
     "augmented_dot",
     "augmented_tdot",
@@ -70,7 +73,7 @@ __all__ = [
 
 #: The reader of each supported estimator class.
 READERS = {
-    LogisticRegression: LogisticAdapter,
+    LogisticRegression: read_logistic,  # L1 part: LogisticL1Adapter
     LogisticRegressionCV: LogisticAdapter,
     Ridge: SquaredLossAdapter,
     RidgeCV: SquaredLossAdapter,
