@@ -232,7 +232,8 @@ class ActiveSetAdapter(LinearModelAdapter):
         cr = (dZ[:, 0] * weights)
         cD = self.weighted_curvature(XA, Y, weights)[:, 0]
         Xr = self.augmented_rows(XA[rows])
-        G = cr[rows][:, None] * Xr + weights[rows][:, None] * self.row_penalty_gradient()
+        share = weights[rows][:, None] * self.row_penalty_gradient()
+        G = cr[rows][:, None] * Xr + share
         delta = np.asarray(solver.solve(G.T)).T  # (len(rows), n_params)
         # one-row Newton step (Sherman-Morrison on the row's own curvature):
         # delta += u_j (cD_j x_j . delta_j) / (1 - cD_j x_j . u_j),  u_j = H^-1 x_j
@@ -287,11 +288,11 @@ class ActiveSetAdapter(LinearModelAdapter):
         self.support_change_share_ = share
         if share > SUPPORT_CHANGE_TOLERANCE:
             warnings.warn(
-                f"Removing {share:.1%} of the training rows (checked {len(rows)}) would "
-                f"change which coefficients of {type(self.estimator).__name__} are "
-                "zero, or their signs. Influence is computed on the active set (the non-zero "
-                "coefficients) and is only first-order exact while the support stays "
-                "the same; expect larger errors for those rows.",
+                f"Removing {share:.1%} of the training rows (checked {len(rows)}) "
+                f"would change which coefficients of {type(self.estimator).__name__} "
+                "are zero, or their signs. Influence is computed on the active set "
+                "(the non-zero coefficients) and is only first-order exact while "
+                "sign(w) stays the same; expect larger errors for those rows.",
                 InfluenceWarning, stacklevel=3,
             )
         return share

@@ -29,8 +29,10 @@ def read_logistic(estimator, y, sample_weight):
     >>> from sklearn.datasets import load_breast_cancer
     >>> from sklearn.linear_model import LogisticRegression
     >>> from skinfluence.models import read_logistic
+    >>> from sklearn.preprocessing import scale
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> est = LogisticRegression(l1_ratio=1.0, solver="saga", C=1e-3).fit(X, y)
+    >>> est = LogisticRegression(l1_ratio=1.0, solver="saga", C=0.1, max_iter=5000)
+    >>> est = est.fit(scale(X), y)
     >>> type(read_logistic(est, y, None)).__name__
     'LogisticL1Adapter'
     """
@@ -73,11 +75,13 @@ class LogisticL1Adapter(ActiveSetAdapter, LogisticAdapter):
     >>> from sklearn.datasets import load_breast_cancer
     >>> from sklearn.linear_model import LogisticRegression
     >>> from skinfluence.models import LogisticL1Adapter
+    >>> from sklearn.preprocessing import scale
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> est = LogisticRegression(l1_ratio=1.0, solver="saga", C=1e-3).fit(X, y)
+    >>> est = LogisticRegression(l1_ratio=1.0, solver="saga", C=0.1, max_iter=5000)
+    >>> est = est.fit(scale(X), y)
     >>> a = LogisticL1Adapter(est, y, None)
     >>> a.l1_strength, a.n_params == len(a.active) + 1
-    (1000.0, True)
+    (10.0, True)
     """
 
     def __init__(self, estimator, y, sample_weight):
