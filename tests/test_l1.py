@@ -307,3 +307,32 @@ def test_logistic_l1_refusals():
         cv.fit(X[:, :5], y)
     with pytest.raises(ValueError, match="L1 part"):
         make_adapter(cv, y, None)
+
+
+@pytest.mark.parametrize("method", ["first_order", "newton"])
+def test_population_effects_keep_the_refit_sign(method):
+    X, y = _diabetes()
+    est = Lasso(alpha=0.5, **TIGHT).fit(X, y)
+    ex = _explain(est, X, y, method)
+    rng = np.random.RandomState(0)
+    pops = [rng.choice(len(y), 22, replace=False) for _ in range(20)]
+    test = np.arange(0, len(y), 11)
+    pred = ex.population_influence(X[test], y[test], pops)
+    actual = ex.retrain_effect(X[test], y[test], pops)
+    kept = []
+    for pop in pops:
+        keep = np.ones(len(y), dtype=bool)
+        keep[pop] = False
+        refit = ex.adapter_.refit(X[keep], y[keep])
+        kept.append(np.all(np.sign(refit.coef_) == np.sign(est.coef_)))
+    kept = np.array(kept)
+    big = np.abs(actual) >= 0.1 * np.abs(actual).max()
+    same_all = np.mean(np.sign(pred[big]) == np.sign(actual[big]))
+    big[:, ~kept] = False
+    same = np.mean(np.sign(pred[big]) == np.sign(actual[big]))
+    r = np.corrcoef(pred[:, kept].ravel(), actual[:, kept].ravel())[0, 1]
+    print(f"Lasso populations of 5% ({method}): {kept.sum()} of 20 keep sign(w); "
+          f"sign kept {same:.1%} of their {big.sum()} large effects (all "
+          f"populations: {same_all:.1%}), Pearson {r:.4f}")
+    assert kept.sum() >= 5
+    assert same == 1.0, f"{method}: sign kept for {same:.1%} of the large effects"
