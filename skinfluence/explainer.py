@@ -10,8 +10,8 @@ from sklearn.utils.validation import check_is_fitted
 from . import influence as infl
 from ._output import (OUTPUT_OPTIONS, index_of, labelled, labelled_populations,
                       labelled_top)
-from ._validation import (check_features, check_fitted_model, check_populations,
-                          check_rows, check_same_rows, check_sample_weight, check_top_k,
+from ._validation import (check_features, check_populations, check_rows,
+                          check_same_rows, check_sample_weight, check_top_k,
                           is_dask_array, num_rows, split_pipeline)
 from .models import make_adapter
 from .parallel import blas_limit, count_nonzero, memory_budget
@@ -72,6 +72,9 @@ class InfluenceExplainer(BaseEstimator):
         The fitted Pipeline steps before the model.
     X_ : ndarray or csr_matrix of shape (n_train, n_features)
         The training features (after ``feature_map_``), float64; plots use it.
+    design_ : ndarray or csr_matrix of shape (n_train, n_model_features)
+        The columns of ``X_`` the objective is defined on: ``X_`` itself, or
+        the active (non-zero coefficient) columns of an L1 / elastic-net fit.
     y_ : ndarray of shape (n_train,) or (n_train, n_outputs)
         A copy of the training targets as given.
     Y_ : ndarray
@@ -146,7 +149,11 @@ class InfluenceExplainer(BaseEstimator):
         """
         self._validate_params()
         if is_dask_array(X):  # rows in chunks, e.g. on a Dask cluster
-            return self._fit_chunked(X, np.asarray(y), sample_weight)
+            fitted = infl.fit_chunked(self.estimator, X, y, sample_weight,
+                                      self.get_params())
+            for name, value in fitted.items():
+                setattr(self, name, value)
+            return self
         n = check_same_rows(X, y)
         sw = check_sample_weight(sample_weight, n)
         self.train_index_ = index_of(X)
@@ -157,23 +164,14 @@ class InfluenceExplainer(BaseEstimator):
         self.y_, self.sample_weight_, self.n_train_ = np.asarray(y).copy(), sw, n
         self.Y_ = Y = a.encode_target(y)
         self.weights_ = w = a.row_weights(Y, sw)
-        self.operator_ = HessianOperator(a, X, Y, w, damping=self.damping)
-        with blas_limit(count_nonzero(X) * a.n_params * a.n_outputs):
+        D = self.design_ = a.design(X)  # the active columns for an L1 fit, else X
+        self.operator_ = HessianOperator(a, D, Y, w, damping=self.damping)
+        with blas_limit(count_nonzero(D) * a.n_params * a.n_outputs):
             self.solver_ = self._fit_solver(self.operator_)
-        norms = self._stationarity(a, X, Y, w)
+        a.check_local_validity(X, Y, w, self.solver_)
+        norms = self._stationarity(a, D, Y, w)
         self.gradient_norm_, self.relative_gradient_norm_ = norms
         infl.warn_if_not_stationary(type(self.estimator_).__name__, *norms)
-        return self
-
-    def _fit_chunked(self, X, y, sample_weight):  # Dask rows (influence.chunked)
-        self.n_train_ = n = check_same_rows(X, y)
-        self.y_, self.sample_weight_ = y.copy(), check_sample_weight(sample_weight, n)
-        self.feature_map_, self.estimator_ = None, check_fitted_model(self.estimator)
-        self.train_index_ = None
-        self.X_ = check_features(self.estimator_, None, X, "X")
-        (self.adapter_, self.Y_, self.weights_, self.operator_, self.solver_,
-         self.gradient_norm_, self.relative_gradient_norm_) = infl.fit_chunked(
-            self.estimator_, self.X_, y, self.sample_weight_, self.get_params())
         return self
 
     def _fit_solver(self, operator):  # the one place a solver is built (H, H - H_S)
@@ -182,14 +180,16 @@ class InfluenceExplainer(BaseEstimator):
 
     _stationarity = staticmethod(infl.gradient_norms)  # (norm, relative) at theta_hat
 
-    def _rows(self, X, y, target):  # checked rows X, encoded y and the target Q
+    def _rows(self, X, y, target, design=True):  # checked rows, encoded y, target Q
         check_is_fitted(self, "solver_")
         Xt = check_rows(self.estimator_, self.feature_map_, X, y)
-        return Xt, self.adapter_.encode_target(y), make_target(target, self.adapter_)
+        a = self.adapter_
+        return (a.design(Xt) if design else Xt), a.encode_target(y), make_target(
+            target, a)
 
     def _loop(self):
         check_is_fitted(self, "solver_")
-        obj = infl.FittedObjective(self.adapter_, self.X_, self.Y_, self.weights_,
+        obj = infl.FittedObjective(self.adapter_, self.design_, self.Y_, self.weights_,
                                    self.solver_, self.operator_)
         if is_dask_array(self.X_):  # lazy over row chunks (influence.chunked)
             return infl.ChunkedLoop(obj, self.method)
@@ -387,7 +387,7 @@ class InfluenceExplainer(BaseEstimator):
         >>> float(abs(d).max()) < 1e-6
         True
         """
-        rows = self._rows(X_test, y_test, target)
+        rows = self._rows(X_test, y_test, target, design=False)  # refits: own support
         pops, single = check_populations(populations, self.n_train_)
         out = infl.retrain_effects(self.adapter_, *rows, pops, self.n_train_,
                                    self._refit)

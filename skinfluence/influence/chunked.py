@@ -15,7 +15,9 @@ Dask is imported here only, and only when a Dask array is given.
 
 import numpy as np
 
-from ..models import make_adapter
+from .._validation import (check_features, check_fitted_model, check_same_rows,
+                           check_sample_weight)
+from ..models import ActiveSetAdapter, make_adapter
 from ..parallel import memory_budget
 from ..solvers import CholeskySolver, HessianOperator, make_solver, resolve_solver
 from .kernels import TargetRows, influence_block, self_influence_block
@@ -33,21 +35,22 @@ def fit_chunked(estimator, X, y, sample_weight, params):
     Parameters
     ----------
     estimator : estimator
-        The fitted model.
+        The explainer's ``estimator``: a fitted model (not a Pipeline).
     X : dask.array.Array of shape (n_train, n_features)
-        Checked (float64, chunked by rows only).
-    y : ndarray of shape (n_train,) or (n_train, n_outputs)
-    sample_weight : ndarray of shape (n_train,)
+        Chunked by rows; checked here without computing it.
+    y : array-like of shape (n_train,) or (n_train, n_outputs)
+    sample_weight : array-like of shape (n_train,) or None
     params : dict
         The explainer's parameters (``solver``, ``damping``, ``max_memory``,
         ``random_state``).
 
     Returns
     -------
-    tuple
-        ``(adapter, Y, weights, operator, solver, gradient_norm,
-        relative_gradient_norm)``; warns (:class:`InfluenceWarning`) when the
-        model is not at an optimum of its objective on these rows.
+    dict
+        The explainer's fitted attributes (``estimator_``, ``X_``, ``design_``,
+        ``adapter_``, ``Y_``, ``weights_``, ``operator_``, ``solver_``, the
+        gradient norms, ...); warns (:class:`InfluenceWarning`) when the model
+        is not at an optimum of its objective on these rows.
 
     Examples
     --------
@@ -58,11 +61,21 @@ def fit_chunked(estimator, X, y, sample_weight, params):
     >>> X, y = load_diabetes(return_X_y=True)
     >>> params = dict(solver="auto", damping=0.0, max_memory=None, random_state=0)
     >>> out = fit_chunked(Ridge().fit(X, y), da.from_array(X, chunks=100), y,
-    ...                   np.ones(442), params)
-    >>> type(out[4]).__name__
+    ...                   None, params)
+    >>> type(out["solver_"]).__name__
     'CholeskySolver'
     """
+    y = np.asarray(y)
+    n = check_same_rows(X, y)
+    sample_weight = check_sample_weight(sample_weight, n)
+    estimator = check_fitted_model(estimator)
+    X = check_features(estimator, None, X, "X")
     adapter = make_adapter(estimator, y, sample_weight)
+    if isinstance(adapter, ActiveSetAdapter):
+        raise ValueError(
+            f"{type(estimator).__name__} is explained on its active set (a subset of "
+            "the columns), which the Dask path does not select: pass an in-memory X."
+        )
     budget = memory_budget(params["max_memory"])
     check_chunked_solver(params["solver"], adapter.n_params, budget)
     Y = adapter.encode_target(y)
@@ -70,7 +83,12 @@ def fit_chunked(estimator, X, y, sample_weight, params):
     operator, norms = chunked_operator(adapter, X, Y, weights, params["damping"])
     solver = make_solver(params["solver"], operator, params["random_state"], budget)
     warn_if_not_stationary(type(estimator).__name__, *norms, stacklevel=5)
-    return (adapter, Y, weights, operator, solver, *norms)
+    return dict(
+        n_train_=n, y_=y.copy(), sample_weight_=sample_weight, feature_map_=None,
+        estimator_=estimator, train_index_=None, X_=X, design_=X, adapter_=adapter,
+        Y_=Y, weights_=weights, operator_=operator, solver_=solver,
+        gradient_norm_=norms[0], relative_gradient_norm_=norms[1],
+    )
 
 
 def check_chunked_solver(solver, n_params, max_memory):

@@ -376,6 +376,6 @@ def retrain_effects(adapter, X, Y, target, populations, n_train, refit):
     for s, idx in enumerate(populations):
         keep = np.ones(n_train, dtype=bool)
         keep[idx] = False
-        Z = adapter.decision(X, theta=refit(keep).theta)
+        Z = refit(keep).decision(X)  # the refit's own parameters (and support)
         out[:, s] = q_full - target.value(Z, Y)
     return out

@@ -391,9 +391,11 @@ class BlockLoop:
                 s = newton_shifts(obj, rows, inverse)
             return s if transform is None else transform(s)
 
-        out = np.empty((obj.n_rows, obj.adapter.n_params))
+        out = None  # width from the first block: ``transform`` may change the layout
         results, blocks = self._map(block, 0, collect=False)
         # zip takes results first, so the generator is exhausted
         for values, rows in zip(results, blocks):
+            if out is None:
+                out = np.empty((obj.n_rows, values.shape[1]))
             out[rows] = values
         return out

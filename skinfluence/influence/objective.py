@@ -80,9 +80,10 @@ class FittedObjective:
         self.adapter = adapter
         self.X, self.Y, self.weights = X, Y, weights
         self.solver, self.operator = solver, operator
-        # mean-form objectives (GLMs): each row also carries c_j Pi theta
+        # mean-form objectives (GLMs, Lasso): each row also carries its penalty share
+        share = adapter.row_penalty_gradient()
         self.penalty_gradient = (
-            adapter.row_penalty_gradient() if adapter.penalty_share else None
+            share if adapter.penalty_share or np.any(share) else None
         )
 
     @property
@@ -369,7 +370,7 @@ def refit_without(adapter, X, y, sample_weight, keep):
     y_keep, sw = y[keep], sample_weight[keep]
     refit = make_adapter(adapter.refit(X[keep], y_keep, sample_weight=sw), y_keep, sw)
     Y = refit.encode_target(y_keep)
-    norm, rel = gradient_norms(refit, X[keep], Y, refit.row_weights(Y, sw))
+    norm, rel = gradient_norms(refit, refit.design(X[keep]), Y, refit.row_weights(Y, sw))
     if rel > REFIT_STATIONARITY_TOLERANCE:
         warnings.warn(
             f"The refit without the population stopped at ||grad F|| = {norm:.3g} "

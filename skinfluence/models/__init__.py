@@ -16,6 +16,10 @@ Three layers, in the shape of scikit-learn's ``sklearn._loss`` and
 """
 
 from sklearn.linear_model import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
     GammaRegressor,
     LinearRegression,
     LogisticRegression,
@@ -31,11 +35,14 @@ from sklearn.linear_model import (
 )
 from sklearn.svm import LinearSVC, LinearSVR
 
+from .active_set import ActiveSetAdapter
 from .adapter import LinearModelAdapter
+from .elastic_net import ElasticNetAdapter
 from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
 from .glm import GLMAdapter, glm_loss
 from .glm_losses import TweedieLoss
 from .logistic import LogisticAdapter
+from .logistic_l1 import LogisticL1Adapter, read_logistic
 from .losses import BinomialLoss, LinearLoss, MultinomialLoss, SquaredLoss
 from .margin_losses import (
     HuberLoss,
@@ -71,6 +78,10 @@ __all__ = [
     "SquaredLossAdapter",
     "RidgeClassifierAdapter",
     "GLMAdapter",
+    "ActiveSetAdapter",
+    "ElasticNetAdapter",
+    "LogisticL1Adapter",
+    "read_logistic",
     "glm_loss",
     "SGDAdapter",
     "LinearSVMAdapter",
@@ -83,7 +94,7 @@ __all__ = [
 
 #: The reader of each supported estimator class.
 READERS = {
-    LogisticRegression: LogisticAdapter,
+    LogisticRegression: read_logistic,  # L1 part: LogisticL1Adapter
     LogisticRegressionCV: LogisticAdapter,
     Ridge: SquaredLossAdapter,
     RidgeCV: SquaredLossAdapter,
@@ -97,6 +108,10 @@ READERS = {
     SGDRegressor: SGDAdapter,
     LinearSVC: LinearSVMAdapter,
     LinearSVR: LinearSVMAdapter,
+    Lasso: ElasticNetAdapter,
+    LassoCV: ElasticNetAdapter,
+    ElasticNet: ElasticNetAdapter,
+    ElasticNetCV: ElasticNetAdapter,
 }
 
 #: Names of the estimators skinfluence can explain (also as a Pipeline's last step).

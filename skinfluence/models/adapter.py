@@ -188,6 +188,43 @@ class LinearModelAdapter(LinearObjective, ABC):
         """
         return np.ones_like(u, dtype=np.float64)
 
+    def design(self, X):
+        """The matrix the objective is defined on: ``X`` itself here.
+
+        Readers whose parameters cover a subset of the features (the active
+        set of an L1 fit) select those columns.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        {ndarray, sparse matrix}
+        """
+        return X
+
+    def check_local_validity(self, X, Y, weights, solver, random_state=0):
+        """Warn when the local model of removal is known to be weak; here never.
+
+        Readers on an active set warn when removing rows would change it.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            The training rows (full feature matrix).
+        Y : ndarray
+        weights : ndarray of shape (n_samples,)
+        solver : HessianSolver
+            Fitted on the Hessian of this objective.
+        random_state : int, default=0
+
+        Returns
+        -------
+        None
+        """
+        return None
+
     def refit(self, X, y, sample_weight=None):
         """A clone fitted on ``X, y`` at the same hyper-parameters, tightly converged.
 

@@ -13,6 +13,41 @@ __all__ = ["LogisticAdapter"]
 
 def _effective_C(estimator):
     """The inverse L2 strength the estimator minimised with; refuse L1 parts."""
+    C, l1_ratio = logistic_penalty(estimator)
+    if l1_ratio:
+        name = type(estimator).__name__
+        raise ValueError(
+            f"{name} with an L1 part (l1_ratio={l1_ratio}) has no curvature along "
+            "its zero coefficients. Supported: pure L2 (l1_ratio=0), no penalty "
+            "(C=np.inf), or LogisticRegression (binary) with l1_ratio > 0, explained "
+            "on its active set."
+        )
+    return C
+
+
+def logistic_penalty(estimator):  # l1 support: split out of _effective_C (sparse1)
+    """``(C, l1_ratio)`` a logistic model minimised with, after checking the solver.
+
+    Parameters
+    ----------
+    estimator : LogisticRegression or LogisticRegressionCV, fitted
+
+    Returns
+    -------
+    C : float
+        ``np.inf`` for no penalty (``C_`` for the CV estimator).
+    l1_ratio : float
+        The L1 part of the penalty (0 for pure L2 or none).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skinfluence.models.logistic import logistic_penalty
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> logistic_penalty(LogisticRegression(C=2.0, l1_ratio=0.5, solver="saga"))
+    (2.0, 0.5)
+    """
     name = type(estimator).__name__
     solver = getattr(estimator, "solver", "lbfgs")
     if solver == "liblinear":
@@ -35,18 +70,13 @@ def _effective_C(estimator):
     else:
         C = float(estimator.C)
         l1_ratio = getattr(estimator, "l1_ratio", None)
-    if penalty is None or penalty == "none":
-        return np.inf
-    has_l1 = penalty in ("l1", "elasticnet") or (
-        penalty == "deprecated" and l1_ratio not in (None, 0) and np.isfinite(C)
-    )
-    if has_l1:
-        raise ValueError(
-            f"{name} with an L1 part (penalty={penalty!r}, l1_ratio={l1_ratio}) has no "
-            "curvature along its zero coefficients, so influence functions do not "
-            "apply. Supported: pure L2 (l1_ratio=0) or no penalty (C=np.inf)."
-        )
-    return C
+    if penalty is None or penalty == "none" or not np.isfinite(C):
+        return np.inf, 0.0
+    if penalty == "l1":
+        return C, 1.0
+    if penalty == "l2" or l1_ratio is None:
+        return C, 0.0
+    return C, float(l1_ratio)
 
 
 class LogisticAdapter(LinearModelAdapter):
