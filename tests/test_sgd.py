@@ -427,8 +427,8 @@ def _multiclass(data):
     return StandardScaler().fit_transform(X), y
 
 
-@pytest.mark.parametrize("loss, data", [("log_loss", "iris"),
-                                        ("modified_huber", "iris"), ("log_loss", "wine")])
+@pytest.mark.parametrize("loss, data", [
+    ("log_loss", "iris"), ("modified_huber", "iris"), ("log_loss", "wine")])
 def test_one_vs_rest_sgd_matches_the_exact_optimum(loss, data):
     """Multiclass SGDClassifier: K binary objectives, each refitted exactly without
     the row; Q = -(sum of the K binary losses). Same targets as binary. (wine is
