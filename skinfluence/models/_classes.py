@@ -1,7 +1,7 @@
 """Class labels to indices, shared by the classifier adapters."""
 
 import numpy as np
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import check_array, column_or_1d
 
 
 def encode_labels(y, classes):
@@ -48,3 +48,17 @@ def resolved_class_weight(class_weight, classes, y_idx, sample_weight, *,
         f"class_weight={class_weight!r} is not supported: use None, a dict or "
         "'balanced'."
     )
+
+
+def encode_labels_or_values(y, classes, name):
+    """Class indices of ``y`` (``classes`` given), else ``y`` as floats ``(n, 1)``.
+
+    The encoded target of a model that is either a classifier or a
+    single-output regressor (``name`` is the estimator's, for the error).
+    """
+    if classes is not None:
+        return encode_labels(y, classes)
+    Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+    if Y.ndim != 1:
+        raise ValueError(f"y must be 1-D for {name}.")
+    return Y[:, None]

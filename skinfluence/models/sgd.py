@@ -5,9 +5,8 @@ import warnings
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import SGDClassifier
-from sklearn.utils.validation import check_array
 
-from ._classes import encode_labels, resolved_class_weight
+from ._classes import encode_labels_or_values, resolved_class_weight
 from .adapter import REFIT_MIN_ITER, LinearModelAdapter
 from .losses import BinomialLoss, SquaredLoss
 from .margin_losses import (
@@ -177,12 +176,8 @@ class SGDAdapter(LinearModelAdapter):
         -------
         ndarray
         """
-        if self.is_classifier:
-            return encode_labels(y, self.classes)
-        Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if Y.ndim != 1:
-            raise ValueError(f"y must be 1-D for {type(self.estimator).__name__}.")
-        return Y[:, None]
+        classes = self.classes if self.is_classifier else None
+        return encode_labels_or_values(y, classes, type(self.estimator).__name__)
 
     def decision_weights(self, Y):
         """``+-1`` for the class of ``y`` (binary), its one-hot (one-vs-rest), or ones.

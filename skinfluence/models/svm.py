@@ -10,9 +10,8 @@ in :meth:`LinearSVMAdapter.penalty_diagonal`.
 import numpy as np
 from sklearn.base import clone
 from sklearn.svm import LinearSVC
-from sklearn.utils.validation import check_array
 
-from ._classes import encode_labels, resolved_class_weight
+from ._classes import encode_labels_or_values, resolved_class_weight
 from .adapter import LinearModelAdapter
 from .margin_losses import SquaredEpsilonInsensitiveLoss, SquaredHingeLoss
 
@@ -123,12 +122,8 @@ class LinearSVMAdapter(LinearModelAdapter):
         -------
         ndarray
         """
-        if self.is_classifier:
-            return encode_labels(y, self.classes)
-        Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if Y.ndim != 1:
-            raise ValueError("y must be 1-D for LinearSVR.")
-        return Y[:, None]
+        classes = self.classes if self.is_classifier else None
+        return encode_labels_or_values(y, classes, type(self.estimator).__name__)
 
     def decision_weights(self, Y):
         """``+-1`` for the class of ``y`` (LinearSVC), ones (LinearSVR).
