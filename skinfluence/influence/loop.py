@@ -385,10 +385,8 @@ class BlockLoop:
         inverse = self._inverse()
 
         def block(rows):
-            if self.method == "first_order":
-                s = first_order_shifts(obj, rows)
-            else:
-                s = newton_shifts(obj, rows, inverse)
+            s = (first_order_shifts(obj, rows) if self.method == "first_order"
+                 else newton_shifts(obj, rows, inverse))
             return s if transform is None else transform(s)
 
         out = None  # width from the first block: ``transform`` may change the layout
