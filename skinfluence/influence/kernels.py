@@ -4,7 +4,7 @@
 
 - first order: ``-(H^{-1} grad Q_t) . g_j``. ``H^{-1} grad Q_t`` is solved once for
   all test rows (:class:`TargetRows`); with ``g_j = e_j (x) [x_j, 1]`` a block is then
-  one GEMM per output, written into the caller's result in place.
+  one GEMM (the K outputs side by side), written into the caller's result in place.
 - newton: ``Q_t`` evaluated exactly at ``theta + (H - H_j)^{-1} g_j``.
 """
 
@@ -45,8 +45,10 @@ class TargetRows:
     ----------
     Z : ndarray of shape (n_test, K)
         Linear predictor at the fitted parameters.
-    solves : ndarray of shape (K * n_test, n_dof) or None
-        ``H^{-1} grad_theta Q_t``, output-major (first order only).
+    solves : ndarray of shape (n_test, K * n_dof [+ 1]) or None
+        ``H^{-1} grad_theta Q_t`` (first order only), row t holding the K outputs'
+        blocks side by side; with a penalty share one more column, its product
+        with the share ``Pi theta`` (paired with ``-c_j`` in a block).
 
     Examples
     --------
@@ -74,8 +76,11 @@ class TargetRows:
             q = target.gradient(self.Z, Y)  # (n_test, K)
             Xa = a.augmented_rows(X)
             V = (q.T[:, None, :] * Xa.T[None, :, :]).reshape(a.n_params, self.n_test)
-            S = objective.solver.solve(V).reshape(a.n_outputs, a.n_dof, self.n_test)
-            self.solves = S.transpose(0, 2, 1).reshape(-1, a.n_dof)
+            S = objective.solver.solve(V).reshape(a.n_params, self.n_test).T
+            share = objective.penalty_gradient
+            if share is not None:
+                S = np.hstack([S, (S @ share.ravel())[:, None]])
+            self.solves = np.ascontiguousarray(S)
 
     def value(self):
         """``Q_t`` at the fitted parameters, (n_test,)."""
@@ -164,32 +169,28 @@ def influence_block(objective, test, rows, inverse=None, out=None):
 
 
 def _first_order_block(objective, test, rows, out):
-    # -(H^{-1} grad Q_t) . g_j with g_j = e_j (x) [x_j, 1]: fold -e_jk into the rows,
-    # one GEMM per output, (n_test, rows) each, summed in a fixed order (so any
-    # blocking gives the same bits)
-    a = objective.adapter
+    # -(H^{-1} grad Q_t) . g_j with g_j = e_j (x) [x_j, 1] (+ c_j Pi theta): the rows
+    # scaled by -e_jk, the K outputs side by side, against the test side in one
+    # product; a column's dot products do not depend on the blocking
+    a, p = objective.adapter, objective.X.shape[1]
     W = -objective.removed_gradient(rows)
-    S = test.solves.reshape(a.n_outputs, test.n_test, a.n_dof)
     Xr = objective.X[rows]
-    acc = None
+    share = objective.penalty_gradient is not None
+    if sparse.issparse(Xr):
+        cols = []
+        for k in range(a.n_outputs):
+            cols += [sparse.diags_array(W[:, k]) @ Xr]
+            cols += [W[:, k:k + 1]] if a.fit_intercept else []
+        cols += [-objective.weights[rows][:, None]] if share else []
+        return np.asarray(sparse.hstack(cols, format="csr") @ test.solves.T).T
+    Xw = np.empty((len(W), test.solves.shape[1]))
     for k in range(a.n_outputs):
-        w = W[:, k]
-        if sparse.issparse(Xr):
-            Xw = sparse.diags_array(w) @ Xr
-            if a.fit_intercept:
-                Xw = sparse.hstack([Xw, w[:, None]], format="csr")
-            term = np.asarray(Xw @ S[k].T).T
-        else:
-            Xw = np.empty((len(w), a.n_dof))
-            np.multiply(Xr, w[:, None], out=Xw[:, : Xr.shape[1]])
-            if a.fit_intercept:
-                Xw[:, -1] = w
-            term = np.matmul(S[k], Xw.T, out=out if k == 0 else None)
-        acc = term if acc is None else acc.__iadd__(term)
-    if objective.penalty_gradient is not None:  # g_j also holds c_j Pi theta
-        share = objective.penalty_gradient.reshape(a.n_outputs, 1, a.n_dof)
-        acc -= (S * share).sum(axis=(0, 2))[:, None] * objective.weights[rows][None, :]
-    return acc
+        np.multiply(Xr, W[:, k:k + 1], out=Xw[:, k * a.n_dof: k * a.n_dof + p])
+        if a.fit_intercept:
+            Xw[:, k * a.n_dof + p] = W[:, k]
+    if share:
+        Xw[:, -1] = -objective.weights[rows]
+    return np.matmul(test.solves, Xw.T, out=out)
 
 
 def self_influence_block(objective, rows, method, inverse=None):

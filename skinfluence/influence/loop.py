@@ -63,11 +63,7 @@ class BlockLoop:
 
         Parameters
         ----------
-        X : {ndarray, sparse matrix} of shape (n_test, n_features)
-        Y : ndarray
-            Encoded targets.
-        target : object
-            The quantity Q (:mod:`skinfluence.targets`).
+        X, Y, target : as for :meth:`influence`
 
         Returns
         -------
@@ -85,44 +81,45 @@ class BlockLoop:
         >>> bl.target_rows(ex.X_[:3], ex.Y_[:3], Q).n_test
         3
         """
-        a = self.objective.adapter
-        n_test = X.shape[0]
-        flops = count_nonzero(self.objective.X) * a.n_outputs * (n_test + a.n_params)
-        with blas_limit(flops):
+        # a small solve runs on one BLAS thread: scipy's LAPACK has its own BLAS,
+        # whose idle threads would spin on the cores the product needs next
+        a, obj = self.objective.adapter, self.objective
+        per_rhs = a.n_params ** 2 if isinstance(obj.solver, CholeskySolver) \
+            else count_nonzero(obj.X) * a.n_outputs
+        with blas_limit(2 * per_rhs * X.shape[0]):
             return TargetRows(self.objective, X, Y, target, self.method)
 
-    def row_cost(self, n_test):
+    def row_cost(self, n_test, in_place=False):
         """float64 values a block holds per training row (its solves and outputs).
 
         Parameters
         ----------
         n_test : int
+        in_place : bool, default=False
+            First order writing into the caller's result: only the scaled rows.
 
         Returns
         -------
         cost : int
 
-        Examples
+        See Also
         --------
-        >>> from sklearn.datasets import load_diabetes
-        >>> from sklearn.linear_model import Ridge
-        >>> from skinfluence import InfluenceExplainer, targets
-        >>> from skinfluence.influence import FittedObjective
-        >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
-        >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
-        >>> BlockLoop(obj, ex.method).row_cost(3)  # 11 parameters + 3 test rows
-        14
+        blocks : the row blocks this cost gives (with an example of both).
         """
         a = self.objective.adapter
         solve = a.n_params * (a.n_outputs if self.method == "newton" else 1)
+        if in_place and self.method == "first_order":
+            return solve + 1
         return solve + n_test * a.n_outputs
 
-    def blocks(self, n_test):
+    def blocks(self, n_test, in_place=False):
         """The blocks of training rows for ``n_test`` test rows: list of slices.
 
         Parameters
         ----------
         n_test : int
+        in_place : bool, default=False
+            As for :meth:`row_cost`.
 
         Returns
         -------
@@ -136,13 +133,14 @@ class BlockLoop:
         >>> from skinfluence.influence import FittedObjective
         >>> ex = InfluenceExplainer(Ridge()).fit(*load_diabetes(return_X_y=True))
         >>> obj = FittedObjective(ex.adapter_, ex.X_, ex.Y_, ex.weights_, ex.solver_)
-        >>> BlockLoop(obj, ex.method).blocks(3)  # a small problem: one block
-        [slice(0, 442, None)]
+        >>> bl = BlockLoop(obj, ex.method)
+        >>> bl.row_cost(3), bl.blocks(3)  # 11 parameters + 3 test rows; one block
+        (14, [slice(0, 442, None)])
         """
-        return row_blocks(self.objective.n_rows, self.row_cost(n_test))
+        return row_blocks(self.objective.n_rows, self.row_cost(n_test, in_place))
 
-    def _map(self, func, n_test, collect=True):
-        blocks = self.blocks(n_test)
+    def _map(self, func, n_test, collect=True, in_place=False):
+        blocks = self.blocks(n_test, in_place)
         flops = count_nonzero(self.objective.X) * self.row_cost(n_test)
         results = map_blocks(func, blocks, n_jobs=self.n_jobs, flops=flops,
                              verbose=self.verbose, collect=collect)
@@ -199,7 +197,7 @@ class BlockLoop:
             view = out[:, rows] if inplace else None
             return influence_block(obj, test, rows, inverse, out=view)
 
-        results, blocks = self._map(block, test.n_test, collect=False)
+        results, blocks = self._map(block, test.n_test, False, inplace)
         # zip takes results first, so the generator is exhausted
         for values, rows in zip(results, blocks):
             if not inplace:
