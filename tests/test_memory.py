@@ -48,6 +48,50 @@ def test_chunked_equals_unchunked(fitted, solver, method, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(a).max())
 
 
+@pytest.mark.parametrize("case", ["multinomial", "poisson", "sparse_multinomial"])
+def test_in_place_blocks_equal_one_block(case, digits, monkeypatch):
+    """First order writes each block of training rows into the result in place,
+    its blocks sized for the scaled rows only; the K outputs (multinomial) and a
+    mean-form penalty share (Poisson) ride in the same product. Many blocks give
+    the entries of one block, and both equal the per-output formula
+    -(H^{-1} grad Q_t) . g_j written out directly."""
+    from scipy import sparse
+    from sklearn.linear_model import PoissonRegressor
+
+    from skinfluence.targets import make_target
+
+    X, y, Xt, yt = digits
+    X, y, Xt, yt = X[:400], y[:400], Xt[:30], yt[:30]
+    if case == "poisson":
+        y, yt = (4 * X[:, 8:]).sum(1).round(), (4 * Xt[:, 8:]).sum(1).round()
+        X, Xt = X[:, :8], Xt[:, :8]
+        est = PoissonRegressor(alpha=0.1, tol=1e-12, max_iter=1000).fit(X, y)
+    else:
+        est = LogisticRegression(**TIGHT).fit(X, y)
+    if case.startswith("sparse"):
+        X, Xt = sparse.csr_array(X), sparse.csr_array(Xt)
+    ex = InfluenceExplainer(est).fit(X, y)
+    one = ex.influence(Xt, yt)
+    loop = _loop(ex)
+    monkeypatch.setattr(parallel_module, "BLOCK_ELEMENTS",
+                        37 * loop.row_cost(Xt.shape[0], in_place=True))
+    assert len(loop.blocks(Xt.shape[0], in_place=True)) > 5
+    many = ex.influence(Xt, yt)
+    np.testing.assert_allclose(many, one, rtol=1e-13, atol=1e-13 * np.abs(one).max())
+    # the formula, one output at a time: G_j = -grad of row j (with its share)
+    a, obj = ex.adapter_, loop.objective
+    test = loop.target_rows(Xt, a.encode_target(yt), make_target("loss", a))
+    Xa = a.augmented_rows(X)
+    Xa = Xa.toarray() if sparse.issparse(Xa) else Xa
+    E = obj.removed_gradient(slice(None))
+    G = (E[:, :, None] * Xa[:, None, :]).reshape(len(E), -1)
+    if obj.penalty_gradient is not None:
+        G = G + obj.weights[:, None] * obj.penalty_gradient.ravel()[None, :]
+    S = test.solves[:, :a.n_params]
+    np.testing.assert_allclose(one, -S @ G.T, rtol=1e-10,
+                               atol=1e-12 * np.abs(one).max())
+
+
 def test_influence_refuses_an_output_over_the_budget(breast_cancer):
     X, y, Xt, yt = breast_cancer
     est = LogisticRegression(**TIGHT).fit(X, y)
