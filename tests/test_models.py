@@ -240,3 +240,22 @@ def test_every_reader_fills_the_contract(name):
     assert isinstance(a, LinearModelAdapter)
     assert a.is_classifier == (a.classes is not None) == hasattr(est, "classes_")
     assert a.has_proba == hasattr(est, "predict_proba")
+
+
+@pytest.mark.parametrize("classes, y", [
+    (np.array([0, 1, 2]), np.array([2, 0, 1, 1, 2])),
+    (np.array([0, 1, 2]), np.array([2.0, 0.0, 1.0])),
+    (np.array(["a", "b", "c"]), np.array(["c", "a", "b"])),
+    (np.array(["a", "b"], dtype=object), np.array(["b", "a", "b"], dtype=object)),
+    (np.array([False, True]), np.array([True, False, True])),
+    (np.array([3, "a"], dtype=object), np.array(["a", 3, "a"], dtype=object)),  # mixed
+])
+def test_labels_are_encoded_by_position_in_classes(classes, y):
+    from skinfluence.models._classes import encode_labels
+
+    expected = [classes.tolist().index(v) for v in y.tolist()]
+    np.testing.assert_array_equal(encode_labels(y, classes), expected)
+    unseen = np.concatenate([y, np.array([99], dtype=y.dtype)
+                             if y.dtype.kind in "iuf" else np.array(["zz"], dtype=object)])
+    with pytest.raises(ValueError, match="not fitted on"):
+        encode_labels(unseen, classes)

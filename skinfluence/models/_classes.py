@@ -7,13 +7,16 @@ from sklearn.utils.validation import check_array, column_or_1d
 def encode_labels(y, classes):
     """Indices of ``y`` in ``classes``; a clear error for labels never seen in fit."""
     y = column_or_1d(y, warn=True)
-    lookup = {label: i for i, label in enumerate(classes.tolist())}
     try:
-        idx = np.fromiter(
-            (lookup.get(v, -1) for v in y.tolist()), dtype=np.intp, count=len(y)
-        )
-    except TypeError:  # unhashable labels
-        idx = np.full(len(y), -1, dtype=np.intp)
+        idx = _sorted_lookup(y, np.asarray(classes))
+    except TypeError:  # labels that do not compare (mixed types): one by one
+        lookup = {label: i for i, label in enumerate(classes.tolist())}
+        try:
+            idx = np.fromiter(
+                (lookup.get(v, -1) for v in y.tolist()), dtype=np.intp, count=len(y)
+            )
+        except TypeError:  # unhashable labels
+            idx = np.full(len(y), -1, dtype=np.intp)
     if np.any(idx < 0):
         unseen = list(dict.fromkeys(np.asarray(y, dtype=object)[idx < 0].tolist()))[:5]
         raise ValueError(
@@ -21,6 +24,21 @@ def encode_labels(y, classes):
             f"Known classes: {list(classes.tolist())}."
         )
     return idx
+
+
+def _sorted_lookup(y, classes):
+    """Index of each label of ``y`` in ``classes`` by binary search, -1 if absent."""
+    if classes.dtype.kind != y.dtype.kind and "O" not in (classes.dtype.kind,
+                                                             y.dtype.kind):
+        if {classes.dtype.kind, y.dtype.kind} - set("biuf"):
+            raise TypeError("labels of different kinds")  # e.g. str vs int
+    order = np.argsort(classes, kind="stable")
+    pos = np.searchsorted(classes[order], y).clip(max=len(classes) - 1)
+    idx = order[pos]
+    found = classes[idx] == y
+    if not isinstance(found, np.ndarray) or found.shape != y.shape:
+        raise TypeError("labels do not compare element-wise")
+    return np.where(found, idx, -1).astype(np.intp)
 
 
 def resolved_class_weight(class_weight, classes, y_idx, sample_weight, *,
