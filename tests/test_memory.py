@@ -197,3 +197,28 @@ def test_newton_workers_read_a_prepared_inverse_and_set_nothing(fitted, monkeypa
     np.testing.assert_array_equal(one.top_influences(Xt, yt, 3).helpful_scores,
                                   top2.helpful_scores)
     np.testing.assert_array_equal(one.params_influence(), two.params_influence())
+
+
+def test_cg_solves_in_worker_threads_set_no_attribute(fitted, monkeypatch):
+    """newton with cg solves each block's rows inside the workers: the solver's
+    n_iter_ / residual_ describe main-thread calls only, never a worker's."""
+    import threading
+
+    from skinfluence.solvers import CGSolver
+
+    est, X, y, Xt, yt = fitted
+    two = InfluenceExplainer(est, method="newton", solver="cg", n_jobs=2).fit(X, y)
+    one = InfluenceExplainer(est, method="newton", solver="cg", n_jobs=1).fit(X, y)
+    monkeypatch.setattr(parallel_module, "BLOCK_ELEMENTS", 60 * _loop(two).row_cost(len(Xt)))
+    assert len(_loop(two).blocks(len(Xt))) > 2
+    written = []
+
+    def record(obj, name, value):
+        if threading.current_thread() is not threading.main_thread():
+            written.append(name)
+        object.__setattr__(obj, name, value)
+
+    monkeypatch.setattr(CGSolver, "__setattr__", record)
+    I2 = two.influence(Xt, yt)
+    assert not written, f"CGSolver attributes set inside workers: {sorted(set(written))}"
+    np.testing.assert_array_equal(one.influence(Xt, yt), I2)

@@ -1,6 +1,7 @@
 """Matrix-free preconditioned conjugate gradient on Hessian-vector products."""
 
 import numbers
+import threading
 import warnings
 
 import numpy as np
@@ -45,9 +46,11 @@ class CGSolver(HessianSolver):
     Attributes
     ----------
     n_iter_ : int
-        Iterations of the last call to ``solve`` / ``quad_form``.
+        Iterations of the last call to ``solve`` / ``quad_form`` made from the
+        main thread (calls from worker threads, one per block of rows, set no
+        attribute: they report through the non-convergence warning).
     residual_ : float
-        Largest relative residual at the end of the last call.
+        Largest relative residual at the end of that call.
 
     Examples
     --------
@@ -127,12 +130,11 @@ class CGSolver(HessianSolver):
         P = Z
         max_iter = self.max_iter or min(max(2 * self.n_params, 100), 10_000)
         active = np.flatnonzero(rz0 > 0)
-        self.n_iter_ = 0
-        tol = float(self.tol)
+        n_iter, tol = 0, float(self.tol)
         for it in range(max_iter):
             if active.size == 0:
                 break
-            self.n_iter_ = it + 1
+            n_iter = it + 1
             Pa = P[:, active] if active.size < m else P
             Q = op.project(op.matvec(Pa))
             pq = np.einsum("ij,ij->j", Pa, Q)
@@ -156,11 +158,13 @@ class CGSolver(HessianSolver):
             active = active[~done]
         with np.errstate(invalid="ignore", divide="ignore"):
             rel = np.sqrt(np.where(rz0 > 0, rz / rz0, 0.0))
-        self.residual_ = float(rel.max(initial=0.0))
+        residual = float(rel.max(initial=0.0))
+        if threading.current_thread() is threading.main_thread():
+            self.n_iter_, self.residual_ = n_iter, residual
         if active.size:
             warnings.warn(
                 f"CGSolver did not converge in {max_iter} iterations: {active.size} of {m} "
-                f"right-hand side(s) still at a relative residual up to {self.residual_:.2e} "
+                f"right-hand side(s) still at a relative residual up to {residual:.2e} "
                 f"(tol={tol:g}). Influence values are approximate; raise max_iter "
                 "(solver=CGSolver(max_iter=...)), add damping, or use solver='cholesky'.",
                 InfluenceWarning, stacklevel=4,
