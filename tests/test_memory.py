@@ -199,14 +199,19 @@ def test_newton_workers_read_a_prepared_inverse_and_set_nothing(fitted, monkeypa
     np.testing.assert_array_equal(one.params_influence(), two.params_influence())
 
 
-def test_cg_solves_in_worker_threads_set_no_attribute(fitted, monkeypatch):
-    """newton with cg solves each block's rows inside the workers: the solver's
+def test_cg_solves_in_worker_threads_set_no_attribute(breast_cancer, monkeypatch):
+    """newton with cg (no explicit inverse) solves each block's rows inside the
+    workers: the solver's
     n_iter_ / residual_ describe main-thread calls only, never a worker's."""
     import threading
 
     from skinfluence.solvers import CGSolver
 
-    est, X, y, Xt, yt = fitted
+    import skinfluence.influence.shifts as shifts_module
+
+    X, y, Xt, yt = breast_cancer
+    est = LogisticRegression(**TIGHT).fit(X, y)
+    monkeypatch.setattr(shifts_module, "EXPLICIT_INVERSE_MAX_PARAMS", 0)  # K solves per row
     two = InfluenceExplainer(est, method="newton", solver="cg", n_jobs=2).fit(X, y)
     one = InfluenceExplainer(est, method="newton", solver="cg", n_jobs=1).fit(X, y)
     monkeypatch.setattr(parallel_module, "BLOCK_ELEMENTS", 60 * _loop(two).row_cost(len(Xt)))
