@@ -6,7 +6,7 @@
 - :mod:`~skinfluence.influence.shifts`: parameter shifts ``theta_{-S} - theta``,
   first order ``H^{-1} g`` and Newton ``(H - H_S)^{-1} g``.
 - :mod:`~skinfluence.influence.kernels`: influence of a block of training rows on
-  test rows (one GEMM per output for first order; Q evaluated exactly for
+  test rows (one GEMM per block of rows for first order; Q evaluated exactly for
   Newton), and of each row on itself.
 - :mod:`~skinfluence.influence.mean`: influence on a weighted mean of Q, one solve.
 - :mod:`~skinfluence.influence.topk`: streaming top-k over blocks.
