@@ -36,9 +36,15 @@ class ProbaTarget(LossTarget):
 
     def __init__(self, adapter):
         if not adapter.has_proba:
+            est = adapter.estimator
+            name = type(est).__name__ + (f"(loss={est.loss!r})" if hasattr(est, "loss")
+                                         else "")
+            has = "one of another form" if hasattr(est, "predict_proba") else "none"
             raise ValueError(
-                f"target='proba' needs a model with predict_proba; "
-                f"{type(adapter.estimator).__name__} has none. Use 'loss' or 'prediction'."
+                "target='proba' needs a model whose predict_proba is the logistic "
+                "(or softmax) of its decision function, e.g. LogisticRegression or "
+                f"SGDClassifier(loss='log_loss'); {name} has {has}. "
+                "Use 'loss' or 'prediction'."
             )
         super().__init__(adapter)
 

@@ -195,3 +195,20 @@ def test_inputs_are_never_modified():
     np.testing.assert_array_equal(Y_CLS, yc)
     np.testing.assert_array_equal(sw, swc)
     pd.testing.assert_frame_equal(df, dfc)
+
+
+@pytest.mark.filterwarnings("ignore::skinfluence.exceptions.InfluenceWarning")
+@pytest.mark.parametrize("loss, has", [("modified_huber", "one of another form"),
+                                       ("squared_hinge", "none")])
+def test_proba_target_names_the_models_that_have_it(breast_cancer, loss, has):
+    """SGDClassifier(loss='modified_huber') has a predict_proba (a clipped linear
+    map of the decision), which the proba target does not model: the error says so
+    rather than claiming it has none."""
+    from sklearn.linear_model import SGDClassifier
+
+    X, y, Xt, yt = breast_cancer
+    est = SGDClassifier(loss=loss, alpha=0.01, random_state=0, tol=1e-8,
+                        max_iter=5000).fit(X, y)
+    ex = InfluenceExplainer(est).fit(X, y)
+    with pytest.raises(ValueError, match=rf"loss='{loss}'\) has {has}.*'loss' or"):
+        ex.influence(Xt, yt, target="proba")
