@@ -2,14 +2,20 @@
 
 SGDClassifier / SGDRegressor: truth is the exact optimum of the objective SGD
 estimates, refitted without each row by scipy (tests/test_sgd.py's
-``exact_optimum``); the explained model is SGD's own fit. LinearSVC /
-LinearSVR: truth is refitting the estimator (liblinear, tol=1e-10). Also the
-agreement of the SGD reader's ``refit`` and of SGD's tol-stopped refit with the
-exact optimum. Prints markdown tables for docs/accuracy.md.
+``exact_optimum``); the explained model is SGD's own fit. Multiclass
+SGDClassifier (one-vs-rest, iris and wine): the K binary optima, each refitted
+exactly. LinearSVC / LinearSVR: truth is refitting the estimator (liblinear,
+tol=1e-10). Every case runs over ``--draws`` random draws: draw ``s`` picks 20
+test rows and 20 removed rows with seed ``s`` and fits SGD with
+``random_state=s``. Also the agreement of the SGD reader's ``refit`` and of
+SGD's tol-stopped refit with the exact optimum (one draw). Prints markdown
+tables for docs/accuracy.md: mean +- sd and min over the draws.
 
-Run from the repository root: ``python benchmarks/accuracy_sgd_svm.py``.
+Run from the repository root: ``python benchmarks/accuracy_sgd_svm.py [--draws 10]``.
 """
 
+import argparse
+import copy
 import sys
 import time
 import warnings
@@ -26,9 +32,12 @@ from _refit import agreement  # noqa: E402
 from skinfluence import InfluenceExplainer  # noqa: E402
 from skinfluence.models import make_adapter  # noqa: E402
 
+METHODS = ("first_order", "newton")
+MULTICLASS = [("log_loss", "iris"), ("modified_huber", "iris"),
+              ("log_loss", "wine"), ("modified_huber", "wine")]
 
-def split(data, n_rows=20, seed=0):
-    X, y = T._data(data)
+
+def split(X, y, n_rows=20, seed=0):
     rng = np.random.RandomState(seed)
     test = rng.choice(len(y), 20, replace=False)
     train = np.setdiff1d(np.arange(len(y)), test)
@@ -36,27 +45,87 @@ def split(data, n_rows=20, seed=0):
     return X[train], y[train], X[test], y[test], rows
 
 
-def sgd_table():
-    print("| loss | data | SGD gap (rel. grad. norm) | method | Pearson | slope |")
-    print("|---|---|---|---|---|---|")
-    for loss, data in T.CASES:
-        X, y, Xt, yt, rows = split(data)
-        est = T._sgd(loss).fit(X, y)
-        theta = np.append(est.coef_.ravel(), est.intercept_)
-        full = T.exact_optimum(loss, X, y, theta)
-        f = 2.0 if loss in ("squared_error", "huber") else 1.0
+def explain(est, X, y, Xt, yt, rows, truth, optimum=None):
+    """{method: (Pearson, slope)} and the stationarity gap; with ``optimum`` (the
+    exact optimum's parameters, intercept last) also Newton's Pearson for the
+    model moved there, under the key "newton at the exact optimum"."""
+    out = {}
+    for method in METHODS:
+        ex = InfluenceExplainer(est, method=method).fit(X, y)
+        g = agreement(ex.influence(Xt, yt)[:, rows], truth)
+        out[method] = (g["pearson"], g["slope"])
+    gap = ex.relative_gradient_norm_
+    if optimum is not None:
+        at = copy.deepcopy(est)
+        at.coef_ = optimum[:-1].reshape(np.shape(est.coef_))
+        at.intercept_ = optimum[-1:].reshape(np.shape(est.intercept_))
+        ex = InfluenceExplainer(at, method="newton").fit(X, y)
+        g = agreement(ex.influence(Xt, yt)[:, rows], truth)
+        out["newton at the exact optimum"] = (g["pearson"], g["slope"])
+    return out, gap
 
-        def q(t):
-            return -f * T._sklearn_loss(loss, Xt @ t[:-1] + t[-1], yt)[0]
 
-        truth = np.column_stack([
-            q(full) - q(T.exact_optimum(loss, np.delete(X, j, 0), np.delete(y, j),
-                                        full)) for j in rows])
-        for method in ("first_order", "newton"):
-            ex = InfluenceExplainer(est, method=method).fit(X, y)
-            g = agreement(ex.influence(Xt, yt)[:, rows], truth)
-            print(f"| {loss} | {data} | {ex.relative_gradient_norm_:.1e} | {method} "
-                  f"| {g['pearson']:.4f} | {g['slope']:.3f} |", flush=True)
+def sgd_draw(loss, data, seed):
+    """One draw of a binary SGD model or SGD regressor."""
+    X, y, Xt, yt, rows = split(*T._data(data), seed=seed)
+    est = T._sgd(loss).set_params(random_state=seed).fit(X, y)
+    theta = np.append(est.coef_.ravel(), est.intercept_)
+    full = T.exact_optimum(loss, X, y, theta)
+    f = 2.0 if loss in ("squared_error", "huber") else 1.0
+
+    def q(t):
+        return -f * T._sklearn_loss(loss, Xt @ t[:-1] + t[-1], yt)[0]
+
+    truth = np.column_stack([
+        q(full) - q(T.exact_optimum(loss, np.delete(X, j, 0), np.delete(y, j), full))
+        for j in rows])
+    return explain(est, X, y, Xt, yt, rows, truth, optimum=full)
+
+
+def ovr_draw(loss, data, seed):
+    """One draw of a one-vs-rest SGDClassifier: Q = -(sum of the K binary losses)."""
+    X, y, Xt, yt, rows = split(*T._multiclass(data), seed=seed)
+    est = T._sgd(loss).set_params(random_state=seed).fit(X, y)
+    K = len(est.classes_)
+    full = [T.exact_optimum(loss, X, (y == k) * 1.0,
+                            np.append(est.coef_[k], est.intercept_[k]))
+            for k in range(K)]
+
+    def q(thetas):
+        return -sum(T._sklearn_loss(loss, Xt @ t[:-1] + t[-1], (yt == k) * 1.0)[0]
+                    for k, t in enumerate(thetas))
+
+    truth = np.column_stack([
+        q(full) - q([T.exact_optimum(loss, np.delete(X, j, 0),
+                                     np.delete((y == k) * 1.0, j), full[k])
+                     for k in range(K)]) for j in rows])
+    return explain(est, X, y, Xt, yt, rows, truth)
+
+
+def svm_draw(name, data, seed):
+    X, y, Xt, yt, rows = split(*T._data(data), seed=seed)
+    est = T._svm(name).fit(X, y)
+    truth = np.column_stack([
+        T._svm_loss(est, Xt, yt)
+        - T._svm_loss(clone(est).fit(np.delete(X, j, 0), np.delete(y, j)), Xt, yt)
+        for j in rows])
+    return explain(est, X, y, Xt, yt, rows, truth)
+
+
+def summary_table(title, cases, draw, draws):
+    print(f"\n| {title} | data | gap (median / max) | method | Pearson mean ± sd "
+          "| Pearson min | slope mean (min-max) |")
+    print("|---|---|---|---|---|---|---|")
+    for a, data in cases:
+        runs = [draw(a, data, s) for s in range(draws)]
+        gaps = np.array([gap for _, gap in runs])
+        for method in runs[0][0]:
+            r = np.array([res[method][0] for res, _ in runs])
+            s = np.array([res[method][1] for res, _ in runs])
+            print(f"| {a} | {data} | {np.median(gaps):.1e} / {gaps.max():.1e} "
+                  f"| {method} | {r.mean():.4f} ± {r.std(ddof=1):.4f} "
+                  f"| {r.min():.4f} | {s.mean():.3f} ({s.min():.3f}-{s.max():.3f}) |",
+                  flush=True)
 
 
 def refit_table():
@@ -65,7 +134,7 @@ def refit_table():
     print("|---|---|---|---|---|")
     for loss, data in [("log_loss", "fair"), ("squared_error", "diabetes"),
                        ("huber", "engel")]:
-        X, y, Xt, yt, rows = split(data, n_rows=8)
+        X, y, Xt, yt, rows = split(*T._data(data), n_rows=8)
         est = T._sgd(loss).fit(X, y)
         theta = np.append(est.coef_.ravel(), est.intercept_)
         f = 2.0 if loss in ("squared_error", "huber") else 1.0
@@ -93,32 +162,12 @@ def refit_table():
                   f"| {sec:.2f} |", flush=True)
 
 
-def svm_table():
-    print("\n| estimator | data | method | Pearson | slope | gap with / without "
-          "the intercept's penalty |")
-    print("|---|---|---|---|---|---|")
-    for name, data in T.SVM_CASES:
-        X, y, Xt, yt, rows = split(data)
-        est = T._svm(name).fit(X, y)
-        truth = np.column_stack([
-            T._svm_loss(est, Xt, yt)
-            - T._svm_loss(clone(est).fit(np.delete(X, j, 0), np.delete(y, j)), Xt, yt)
-            for j in rows])
-        a = make_adapter(est, y, None)
-        Y, c = a.encode_target(y), np.ones(len(y))
-        scale = a.row_gradient_scale(X, Y, c)
-        with_b = np.linalg.norm(a.objective_gradient(X, Y, c)) / scale
-        no_b = np.linalg.norm(a.data_gradient(X, Y, c) + np.append(
-            est.coef_.ravel(), 0) / a.C) / scale
-        for method in ("first_order", "newton"):
-            ex = InfluenceExplainer(est, method=method).fit(X, y)
-            g = agreement(ex.influence(Xt, yt)[:, rows], truth)
-            print(f"| {name} | {data} | {method} | {g['pearson']:.4f} | "
-                  f"{g['slope']:.3f} | {with_b:.1e} / {no_b:.1e} |", flush=True)
-
-
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=10)
+    draws = parser.parse_args().draws
     warnings.simplefilter("ignore")
-    sgd_table()
-    svm_table()
+    summary_table("SGD loss", T.CASES, sgd_draw, draws)
+    summary_table("one-vs-rest SGD loss", MULTICLASS, ovr_draw, draws)
+    summary_table("estimator", T.SVM_CASES, svm_draw, draws)
     refit_table()

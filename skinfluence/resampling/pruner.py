@@ -80,8 +80,9 @@ class InfluencePruner(BaseRowSampler):
     estimator : estimator, default=None
         The model that scores rows: any model :class:`InfluenceExplainer`
         supports (or a Pipeline ending in one); cloned. With
-        ``reference="leave_one_out"`` and class targets it needs
-        ``predict_proba`` (LogisticRegression). ``None``: a Pipeline of
+        ``reference="leave_one_out"`` and class targets it needs the
+        ``predict_proba`` of a logistic loss (LogisticRegression(CV), binary
+        ``SGDClassifier(loss="log_loss")``). ``None``: a Pipeline of
         ``StandardScaler(with_mean=False)`` and ``LogisticRegression(C=0.1,
         tol=1e-6, max_iter=1000)`` for class targets, ``Ridge()``
         for continuous ones (see :mod:`skinfluence.resampling.scorer`).
@@ -264,17 +265,18 @@ class InfluencePruner(BaseRowSampler):
             X, y, sample_weight=sw
         )
         decision = leave_one_out_decision(explainer, X)
-        if not self._is_classification:
-            self.predictions_ = decision[:, 0]
+        if not self._is_classification:  # predict() is the mean: GLMs' inverse link
+            self.predictions_ = explainer.adapter_.prediction(decision[:, 0])
             score = residual_fence(y - self.predictions_)
             return score[:, None], score < 0, "residual_fence"
         model = explainer.estimator_
-        if not hasattr(model, "predict_proba"):
+        if not explainer.adapter_.has_proba:  # probabilities = the loss's link
             raise ValueError(
                 "reference='leave_one_out' judges class labels by probabilities: the "
-                "scoring model needs predict_proba (LogisticRegression, "
-                f"LogisticRegressionCV); got {type(model).__name__}. Pass one, or "
-                "use reference='representative' or 'validation'."
+                "scoring model needs predict_proba of a logistic loss "
+                "(LogisticRegression, LogisticRegressionCV, binary "
+                f"SGDClassifier(loss='log_loss')); got {model!r}. Pass one, or use "
+                "reference='representative' or 'validation'."
             )
         self.classes_ = model.classes_
         log_p = log_probabilities(decision)
