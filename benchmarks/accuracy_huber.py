@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from _refit import agreement  # noqa: E402
 
-from skinfluence.models.huber import HuberAdapter, HuberRemoval  # noqa: E402
+from skinfluence.models.huber import HuberAdapter
+from skinfluence.models.huber_removal import HuberRemoval  # noqa: E402
 
 
 def planted(name, seed=0, share=0.08):
@@ -99,7 +100,8 @@ def run(name, seed=0):
                   for p in pops]
     label = (f"{name} ({len(ytr)} rows, {len(outside)} in the linear zone), "
              f"HuberRegressor(alpha=1e-3)")
-    print(f"<!-- relative gradient norm of the fit: {removal.gradient_norms()[1]:.1e} -->")
+    rel = removal.gradient_norms()[1]
+    print(f"<!-- relative gradient norm of the fit: {rel:.1e} -->")
     for target in ("loss", "prediction"):
         def truth(models):
             q = quantity(est, a.scale, a.epsilon, Xt, yt, target)
