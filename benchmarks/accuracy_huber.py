@@ -11,7 +11,9 @@ linear zone when there are that many); 20 populations of 10% of the rows.
 tol=1e-12), evaluated from scikit-learn's ``predict``. Also the same shifts with
 ``sigma`` held fixed (the Schur term dropped), to show what the scale adds.
 
-Run from the repository root: ``python benchmarks/accuracy_huber.py``.
+Run from the repository root: ``python benchmarks/accuracy_huber.py`` (the
+table), ``python benchmarks/accuracy_huber.py spread`` (Pearson over 5 draws of
+the planted outliers and of the rows removed, single rows, ``target="loss"``).
 """
 
 import sys
@@ -136,7 +138,40 @@ def sigma_fixed_shifts(adapter, removal, rows):
     return np.hstack([np.linalg.solve(Ht, G.T).T, np.zeros((len(rows), 1))])
 
 
-if __name__ == "__main__":
+def spread(n_draws=5):
+    """Min / median / max Pearson of single-row effects over draws."""
+    print("| data | method | Pearson min | median | max | slope min | max |")
+    print("|---|---|---|---|---|---|---|")
+    for name in ("diabetes", "wine"):
+        figures = {"first_order": [], "newton": []}
+        for seed in range(n_draws):
+            X, y = planted(name, seed)
+            rng = np.random.RandomState(seed)
+            test = rng.choice(len(y), 20, replace=False)
+            train = np.setdiff1d(np.arange(len(y)), test)
+            Xtr, ytr, Xt, yt = X[train], y[train], X[test], y[test]
+            est = huber().fit(Xtr, ytr)
+            a = HuberAdapter(est, ytr, None)
+            removal = HuberRemoval(a, Xtr, a.encode_target(ytr), None)
+            rows = rng.choice(len(ytr), 40, replace=False)
+            q = quantity(est, a.scale, a.epsilon, Xt, yt, "loss")
+            truth = np.column_stack([
+                q - quantity(refit(est, Xtr, ytr, np.arange(len(ytr)) != j), a.scale,
+                             a.epsilon, Xt, yt, "loss") for j in rows])
+            for method, got in figures.items():
+                pred = predicted(a, removal.shifts(rows, method), Xt, yt, "loss",
+                                 method)
+                g = agreement(pred, truth)
+                got.append((g["pearson"], g["slope"]))
+        for method, got in figures.items():
+            r, b = np.array(got).T
+            print(f"| {name} | {method} | {r.min():.4f} | {np.median(r):.4f} | "
+                  f"{r.max():.4f} | {b.min():.3f} | {b.max():.3f} |", flush=True)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["spread"]:
+    spread()
+elif __name__ == "__main__":
     print("| problem | target | method | Pearson | slope | MAE | pop. Pearson "
           "| pop. sign (>= 10%) | time (s) |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -1,6 +1,8 @@
 """HuberRegressor with its fitted scale: the objective against scikit-learn's, the
 Hessian against finite differences, removal shifts against refitting."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import pearsonr
@@ -10,7 +12,7 @@ from sklearn.linear_model import HuberRegressor
 from sklearn.linear_model._huber import _huber_loss_and_gradient
 
 from _refit import agreement
-from skinfluence.influence import warn_if_not_stationary
+from skinfluence.influence import STATIONARITY_TOLERANCE
 from skinfluence.exceptions import InfluenceWarning
 from skinfluence.models.huber import HuberAdapter
 from skinfluence.models.huber_removal import HuberRemoval
@@ -248,7 +250,8 @@ def test_too_few_rows_in_the_quadratic_zone_is_refused(alpha, kept):
     with pytest.raises(ValueError, match=f"only {kept} of 178 rows lie in the quadr"):
         HuberRemoval(a, X, a.encode_target(y), weights)
     weights[np.flatnonzero(inside)[kept:kept + 14]] = 1.0
-    HuberRemoval(a, X, a.encode_target(y), weights)  # enough rows: no error
+    with pytest.warns(InfluenceWarning, match="not at an optimum"):  # other weights
+        HuberRemoval(a, X, a.encode_target(y), weights)  # enough rows: no error
 
 
 def test_stopped_fit_is_flagged_through_the_stationarity_warning():
@@ -256,11 +259,31 @@ def test_stopped_fit_is_flagged_through_the_stationarity_warning():
     with pytest.warns(Warning):
         est = HuberRegressor(epsilon=EPS, alpha=ALPHA, max_iter=3).fit(X, y)
     a = HuberAdapter(est, y, None)
-    norm, rel = HuberRemoval(a, X, a.encode_target(y), None).gradient_norms()
-    assert rel > 1.0, f"relative gradient norm {rel:.3g}"
-    with pytest.warns(InfluenceWarning, match="not at an optimum"):
-        warn_if_not_stationary("HuberRegressor", norm, rel)
+    with pytest.warns(InfluenceWarning, match="not at an optimum") as caught:
+        removal = HuberRemoval(a, X, a.encode_target(y), None)
+    norm, rel = removal.gradient_norms()
+    assert rel > STATIONARITY_TOLERANCE, f"relative gradient norm {rel:.3g}"
+    assert f"{norm:.3g}" in str(caught[0].message)
     tight = huber().fit(X, y)
     a = HuberAdapter(tight, y, None)
-    rel = HuberRemoval(a, X, a.encode_target(y), None).gradient_norms()[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InfluenceWarning)
+        rel = HuberRemoval(a, X, a.encode_target(y), None).gradient_norms()[1]
     assert rel < 0.1, f"a tight fit's relative gradient norm {rel:.3g}"
+
+
+def test_sparse_rows_give_the_dense_shifts():
+    from scipy import sparse
+
+    X, y = planted("wine")
+    X = np.where(np.abs(X) < 0.5, 0.0, X)
+    est = huber().fit(X, y)
+    a = HuberAdapter(est, y, None)
+    Y, rows = a.encode_target(y), np.arange(0, len(y), 7)
+    dense = HuberRemoval(a, X, Y, None)
+    csr = HuberRemoval(a, sparse.csr_matrix(X), Y, None)
+    assert np.allclose(csr.inverse, dense.inverse, rtol=1e-10, atol=0)
+    for method in ("first_order", "newton"):
+        assert np.allclose(csr.shifts(rows, method), dense.shifts(rows, method))
+        assert np.allclose(csr.population_shifts([rows], method),
+                           dense.population_shifts([rows], method))

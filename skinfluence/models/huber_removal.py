@@ -52,6 +52,12 @@ class HuberRemoval:
     ValueError
         When too few rows lie in the quadratic zone for ``H`` to be invertible.
 
+    Warns
+    -----
+    InfluenceWarning
+        When the model is not at an optimum: :meth:`gradient_norms` (the scale's
+        component included) above the explainer's ``STATIONARITY_TOLERANCE``.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -86,6 +92,10 @@ class HuberRemoval:
                 f"for the {adapter.n_params + 1} parameters (w, b, scale). Increase "
                 "epsilon or alpha, or use more rows."
             ) from None
+        # the explainer's check and figures (imported here: influence imports models)
+        from ..influence.objective import warn_if_not_stationary
+
+        warn_if_not_stationary("HuberRegressor", *self.gradient_norms())
 
     def _parts(self, rows):
         """``H^{-1} g_j`` and ``H^{-1} v_j`` of the rows, each (n_rows, p + 1)."""
