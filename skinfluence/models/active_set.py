@@ -1,58 +1,46 @@
 r"""Objectives with an L1 part, read on their active set (the non-zero coefficients).
 
 An L1 term ``lambda_1 ||W||_1`` has no curvature and a kink at zero. Where the
-coefficients are non-zero it is *linear*, with constant gradient
-``lambda_1 sign(W)``, so on the active set ``A = {(k, j) : W_kj != 0}`` the
-objective is smooth and its Hessian is the data Hessian plus the L2 part
-restricted to ``A``. Keeping the zero coefficients at zero and the intercepts
-free, influence on ``theta_A = (W_A, b)`` is exact to first order *while
-removing rows does not change the support*. :meth:`ActiveSetAdapter.
-check_local_validity` predicts, per row, whether its removal would change the
-signed support and warns when more than :data:`SUPPORT_CHANGE_TOLERANCE` of the
-rows would.
+coefficients are non-zero it is *linear* (gradient ``lambda_1 sign(W)``), so on
+the active set ``A = {(k, j) : W_kj != 0}`` the objective is smooth and its
+Hessian is the data Hessian plus the L2 part restricted to ``A``. With the zero
+coefficients held at zero and the intercepts free, influence on
+``theta_A = (W_A, b)`` is exact to first order *while removals keep the signed
+support* (checked by :mod:`skinfluence.models.support_change`).
 
 With several outputs (a multinomial fit) each output ``k`` has its own support.
-The parameters are then laid out on the *union* of the supports: ``theta`` has
-shape ``(K, n_active + 1)`` (``n_active`` = features active in some output) and
-the entries ``(k, j)`` with ``W_kj = 0`` are *frozen*: zero rows and columns of
-the Hessian, zero gradient, and unit vectors of :meth:`ActiveSetAdapter.
-null_space`, so every solver returns the restricted solution
-``E (E^T H E)^+ E^T b`` (``E`` selecting the active entries). Softmax is
+The parameters are laid out on the *union* of the supports, ``theta`` of shape
+``(K, n_active + 1)``, and the entries with ``W_kj = 0`` are *frozen*: zero rows
+and columns of the Hessian, zero gradient, and unit vectors of
+:meth:`ActiveSetAdapter.null_space`, so every solver returns the restricted
+solution ``E (E^T H E)^+ E^T b`` (``E`` selecting the active entries). Softmax is
 invariant to adding one vector to every class's parameters; on the active set
 that stays a null direction along the intercepts (unpenalised) and, with no L2
-part (``l1_ratio = 1``), along each feature active in *every* class: there the
-L1 term is locally linear and, at an optimum, ``sum_k sign(W_kj) = 0`` (so it
-needs an even number of classes), making the objective flat along
-``W_:j + c``. Both directions are in the null space too (pseudo-inverse: the
-minimum-norm shift, which leaves every prediction unchanged along them).
+part (``l1_ratio = 1``), along each feature active in *every* class: the L1 term
+is linear there and, at an optimum, ``sum_k sign(W_kj) = 0`` (an even number of
+classes), so the objective is flat along ``W_:j + c``. Both are in the null space
+(pseudo-inverse: the minimum-norm shift; predictions do not move along them).
 
 Conventions: the reader's parameters are ``theta_A`` (``n_features`` is the
 number of active columns); :meth:`ActiveSetAdapter.design` selects the active
-columns of a full feature matrix, and the explainer hands the objective that
-design. :meth:`ActiveSetAdapter.to_public` scatters back to the public layout
-(``coef_`` raveled with zeros at inactive coordinates, then ``intercept_``).
-:meth:`ActiveSetAdapter.decision` accepts either the full matrix or its active
-columns (it tells them apart by their width, and the two coincide when every
-coefficient is active).
+columns of a full feature matrix, which the explainer hands the objective.
+:meth:`ActiveSetAdapter.to_public` scatters back to the public layout (``coef_``
+raveled with zeros at inactive coordinates, then ``intercept_``).
+:meth:`ActiveSetAdapter.decision` accepts the full matrix or its active columns
+(told apart by their width; they coincide when every coefficient is active).
 """
-
-import warnings
-
 import numpy as np
-from scipy import sparse
 
-from ..exceptions import InfluenceWarning
 from .adapter import LinearModelAdapter
 from .objective import LinearObjective
+from .support_change import (
+    SUPPORT_CHANGE_TOLERANCE,
+    SUPPORT_CHECK_ROWS,
+    signed_support_changes,
+    warn_if_support_changes,
+)
 
 __all__ = ["ActiveSetAdapter", "SUPPORT_CHANGE_TOLERANCE", "SUPPORT_CHECK_ROWS"]
-
-#: Warn when the removal of more than this share of the rows would change the support.
-SUPPORT_CHANGE_TOLERANCE = 0.05
-#: The support check looks at all rows up to this many, else at a sample of them.
-SUPPORT_CHECK_ROWS = 2000
-#: The support check handles rows in blocks of at most this many array elements.
-_BLOCK_ELEMENTS = 2**22
 
 
 class ActiveSetAdapter(LinearModelAdapter):
@@ -110,6 +98,20 @@ class ActiveSetAdapter(LinearModelAdapter):
     (array([2, 3, 6, 8]), 5, (442, 4))
     >>> a.to_public([[1.0, 2.0, 3.0, 4.0, 5.0]])
     array([[0., 0., 1., 2., 0., 0., 3., 0., 4., 0., 5.]])
+
+    A multinomial fit (iris): one support per class, the others frozen at zero.
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.preprocessing import scale
+    >>> X, y = load_iris(return_X_y=True)
+    >>> est = LogisticRegression(C=0.3, l1_ratio=1.0, solver="saga", tol=1e-10,
+    ...                          max_iter=100_000).fit(scale(X), y)
+    >>> a = make_adapter(est, y, None)
+    >>> a.support.astype(int).tolist(), a.active
+    ([[0, 1, 1, 0], [0, 0, 0, 0], [0, 0, 1, 1]], array([1, 2, 3]))
+    >>> a.frozen.reshape(a.theta.shape).astype(int).tolist()
+    [[0, 0, 1, 0], [1, 1, 1, 0], [1, 0, 0, 0]]
     """
 
     def __init__(self, estimator, loss, coef, intercept, *, fit_intercept,
@@ -191,35 +193,100 @@ class ActiveSetAdapter(LinearModelAdapter):
 
     # ---------------------------------------- the objective on the active set
     def penalty_diagonal(self):
-        """``lambda_2 P`` on the active entries, zero at the frozen ones."""
+        """``lambda_2 P`` on the active entries, zero at the frozen ones (n_params,)."""
         return super().penalty_diagonal() * self._kept
 
     def data_gradient(self, X, Y, weights):
-        """``sum_i c_i grad_i`` on the active entries (zero at the frozen ones)."""
+        """``sum_i c_i grad_i`` on the active entries (zero at the frozen ones).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_active)
+        Y : ndarray
+        weights : ndarray of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+        """
         return super().data_gradient(X, Y, weights) * self._kept
 
     def row_gradients(self, X, Y, weights):
-        """The matrix of ``c_i grad_i`` on the active entries, (n_samples, n_params)."""
+        """The matrix of ``c_i grad_i`` on the active entries (zero at the frozen ones).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_active)
+        Y : ndarray
+        weights : ndarray of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_params)
+        """
         return super().row_gradients(X, Y, weights) * self._kept
 
     def data_hessian(self, X, Y, weights):
-        """The data Hessian restricted to the active entries (frozen rows/columns 0)."""
+        """The data Hessian restricted to the active entries (frozen rows/columns 0).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_active)
+        Y : ndarray
+        weights : ndarray of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray of shape (n_params, n_params)
+        """
         H = super().data_hessian(X, Y, weights)
         H[self.frozen] = 0.0
         H[:, self.frozen] = 0.0
         return H
 
     def curvature_diagonal(self, X, weighted_curvature):
-        """Diagonal of the restricted data Hessian (zero at the frozen entries)."""
+        """Diagonal of the restricted data Hessian (zero at the frozen entries).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_active)
+        weighted_curvature : ndarray
+            ``c_i D_i`` of the rows (:meth:`weighted_curvature`).
+
+        Returns
+        -------
+        ndarray of shape (n_params,)
+        """
         return super().curvature_diagonal(X, weighted_curvature) * self._kept
 
     def curvature_product(self, X, weighted_curvature, V):
-        """The restricted data Hessian times ``V`` (n_params, m): ``E E^T H E E^T V``."""
+        """The restricted data Hessian times ``V`` (n_params, m): ``E E^T H E E^T V``.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_active)
+        weighted_curvature : ndarray
+            ``c_i D_i`` of the rows (:meth:`weighted_curvature`).
+        V : ndarray of shape (n_params, m)
+
+        Returns
+        -------
+        ndarray of shape (n_params, m)
+        """
         kept = self._kept[:, None]
         return kept * super().curvature_product(X, weighted_curvature, kept * V)
 
     def jacobian_solve_inputs(self, X):
-        """The columns ``J_i^T e_k`` on the active entries, (n_params, n_rows * K)."""
+        """The columns ``J_i^T e_k`` on the active entries (zero at the frozen ones).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_rows, n_active)
+
+        Returns
+        -------
+        ndarray of shape (n_params, n_rows * K)
+        """
         return super().jacobian_solve_inputs(X) * self._kept[:, None]
 
     def null_space(self):
@@ -234,15 +301,15 @@ class ActiveSetAdapter(LinearModelAdapter):
         ndarray of shape (n_params, m) or None
         """
         K, d = self.n_outputs, self.n_dof
-        basis = list(np.eye(self.n_params)[self.frozen])
+        units = np.eye(self.n_params)[:, self.frozen]
+        shifts = np.zeros((K, d, 0))
         if self.loss_function.shift_invariant:
-            frozen = self.frozen.reshape(K, d)
             flat = super().penalty_diagonal().reshape(K, d).max(axis=0) == 0
-            for j in np.flatnonzero(flat & ~frozen.any(axis=0)):
-                shift = np.zeros((K, d))
-                shift[:, j] = 1.0 / np.sqrt(K)
-                basis.append(shift.ravel())
-        return np.column_stack(basis) if basis else None
+            cols = np.flatnonzero(flat & ~self.frozen.reshape(K, d).any(axis=0))
+            shifts = np.zeros((K, d, cols.size))
+            shifts[:, cols, np.arange(cols.size)] = 1.0 / np.sqrt(K)
+        N = np.hstack([units, shifts.reshape(K * d, -1)])
+        return N if N.shape[1] else None
 
     # ----------------------------------------------------------- penalty
     def l1_sign(self):
@@ -285,21 +352,7 @@ class ActiveSetAdapter(LinearModelAdapter):
     def support_changes(self, X, Y, weights, solver, rows):
         """Whether removing each row would change the signed support, to first order.
 
-        The signed support is ``sign(W)`` (per output): which coefficients are
-        zero and the signs of the others (a coefficient changing sign passes
-        through zero, and the L1 gradient ``lambda_1 sign(W_kj)`` jumps).
-
-        With ``delta_j`` the one-row Newton shift of ``theta_A``
-        (``H^+ g_j`` corrected by Woodbury for the row's own curvature
-        ``J_j^T c_j D_j J_j``):
-
-        - an active coefficient crosses zero: ``sign(W_kj + delta_jkj) !=
-          sign(W_kj)``;
-        - an inactive one (``W_ki = 0``) leaves zero: its optimality condition
-          ``|G_ki| <= lambda_1`` (``G_ki`` the data gradient along feature ``i``
-          of output ``k``) breaks, with ``G_ki`` moved by removing row ``j``'s
-          term and by the shift, ``G_ki - c_j r_jk x_ji + sum_l c_l x_li
-          (D_l J_l delta_j)_k``, against ``lambda_1 - c_j l1_share``.
+        See :func:`~skinfluence.models.support_change.signed_support_changes`.
 
         Parameters
         ----------
@@ -316,51 +369,13 @@ class ActiveSetAdapter(LinearModelAdapter):
         -------
         ndarray of bool of shape (len(rows),)
         """
-        K, d, p = self.n_outputs, self.n_dof, self.n_features_in
-        XA = self.design(X)
-        _, dZ = self.loss_gradient(self.decision(XA), Y)
-        E = dZ * weights[:, None]  # c_l r_l, (n, K)
-        cD = self.weighted_curvature(XA, Y, weights)
-        if cD.ndim == 2:
-            cD = cD[:, :, None] * np.eye(K)
-        Xa = self.augmented_rows(XA)  # dense (n, d): rows of the active columns
-        # cross[k, i, m, a] = sum_l c_l D_l,km x_li [x_l, 1]_a: how G_ki moves
-        cross = np.stack([np.asarray(X.T @ (cD[:, k, m, None] * Xa))
-                          for k in range(K) for m in range(K)])
-        cross = cross.reshape(K, K, p, d).transpose(0, 2, 1, 3).reshape(K * p, K * d)
-        G = np.asarray(X.T @ E).T  # (K, p)
-        inactive = ~self.support
-        h = solver.solve(self.row_penalty_gradient())  # the penalty share's shift
-        W = self.theta.ravel()
-        on = ~self.frozen & (self.penalty_mask() > 0)  # the active coefficients
-        out = np.empty(len(rows), dtype=bool)
-        step = max(1, _BLOCK_ELEMENTS // (K * max(p, self.n_params)))
-        for s in range(0, len(rows), step):
-            r = rows[s:s + step]
-            b = len(r)
-            U = solver.solve(self.jacobian_solve_inputs(XA[r])).reshape(-1, b, K)
-            delta = np.einsum("pjk,jk->jp", U, E[r]) + weights[r][:, None] * h
-            M = np.einsum("ja,kajl->jkl", Xa[r], U.reshape(K, d, b, K))
-            Jd = np.einsum("ja,jka->jk", Xa[r], delta.reshape(b, K, d))
-            C = cD[r]
-            w = np.linalg.solve(np.eye(K) - C @ M, (C @ Jd[:, :, None]))[:, :, 0]
-            delta += np.einsum("pjl,jl->jp", U, w)
-            crossed = np.any((np.sign(W + delta) != np.sign(W))[:, on], axis=1)
-            Xr = X[r].toarray() if sparse.issparse(X) else np.asarray(X[r])
-            moved = G - E[r][:, :, None] * Xr[:, None, :]
-            moved += (delta @ cross.T).reshape(b, K, p)
-            threshold = self.l1_strength - weights[r] * self.l1_share
-            activated = np.any(
-                (np.abs(moved) > threshold[:, None, None]) & inactive, axis=(1, 2)
-            )
-            out[s:s + step] = crossed | activated
-        return out
+        return signed_support_changes(self, X, Y, weights, solver, rows)
 
     def check_local_validity(self, X, Y, weights, solver, random_state=0):
         """Warn when removing more than 5% of the rows would change the support.
 
-        All rows are checked up to :data:`SUPPORT_CHECK_ROWS`, else a sample of
-        that many. The share is kept in ``support_change_share_``.
+        See :func:`~skinfluence.models.support_change.warn_if_support_changes`;
+        the share is kept in ``support_change_share_``.
 
         Parameters
         ----------
@@ -376,20 +391,6 @@ class ActiveSetAdapter(LinearModelAdapter):
         float
             The predicted share of rows whose removal changes the support.
         """
-        n = X.shape[0]
-        rows = np.arange(n)
-        if n > SUPPORT_CHECK_ROWS:
-            rng = np.random.RandomState(random_state)
-            rows = np.sort(rng.choice(n, SUPPORT_CHECK_ROWS, replace=False))
-        share = float(np.mean(self.support_changes(X, Y, weights, solver, rows)))
+        share = warn_if_support_changes(self, X, Y, weights, solver, random_state)
         self.support_change_share_ = share
-        if share > SUPPORT_CHANGE_TOLERANCE:
-            warnings.warn(
-                f"Removing {share:.1%} of the training rows (checked {len(rows)}) "
-                f"would change which coefficients of {type(self.estimator).__name__} "
-                "are zero, or their signs. Influence is computed on the active set "
-                "(the non-zero coefficients) and is only first-order exact while "
-                "sign(w) stays the same; expect larger errors for those rows.",
-                InfluenceWarning, stacklevel=3,
-            )
         return share
