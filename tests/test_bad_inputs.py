@@ -105,14 +105,8 @@ CATALOGUE = {
         TypeError, "SVR is not supported.*Pipeline whose last step"),
     "not an estimator": (lambda: InfluenceExplainer("ridge").fit(X, Y_REG), TypeError,
                          "must be a scikit-learn estimator"),
-    # binary L1 / elastic-net logistic models are explained on the active set
-    # (tests/test_l1.py); multinomial ones have one support per class
-    "L1 penalty, 3 classes": (lambda: InfluenceExplainer(_fitted(LogisticRegression(
-        l1_ratio=1.0, solver="saga"), np.arange(60) % 3)).fit(X, np.arange(60) % 3),
-        ValueError, "only binary"),
-    "elastic-net penalty, 3 classes": (lambda: InfluenceExplainer(_fitted(
-        LogisticRegression(l1_ratio=0.5, solver="saga"), np.arange(60) % 3)).fit(
-        X, np.arange(60) % 3), ValueError, "only binary"),
+    # L1 / elastic-net logistic models (binary and multinomial) are explained on
+    # the active set: tests/test_l1.py, tests/test_l1_multinomial.py
     "liblinear": (lambda: InfluenceExplainer(_fitted(LogisticRegression(solver="liblinear"),
                                                      Y_CLS)).fit(X, Y_CLS), ValueError,
                   "penalises the intercept"),

@@ -19,7 +19,7 @@ def _effective_C(estimator):
         raise ValueError(
             f"{name} with an L1 part (l1_ratio={l1_ratio}) has no curvature along "
             "its zero coefficients. Supported: pure L2 (l1_ratio=0), no penalty "
-            "(C=np.inf), or LogisticRegression (binary) with l1_ratio > 0, explained "
+            "(C=np.inf), or LogisticRegression with l1_ratio > 0, explained "
             "on its active set."
         )
     return C

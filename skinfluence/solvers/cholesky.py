@@ -17,6 +17,9 @@ class CholeskySolver(HessianSolver):
     ``H + s N N^T`` with ``s`` the mean diagonal of ``H``: for right-hand sides
     orthogonal to ``N`` this returns exactly the pseudo-inverse solution, and
     ``s`` keeps the factor as well conditioned as ``H`` is on the complement.
+    Right-hand sides are projected onto the complement of ``N`` first, so
+    ``solve`` is that pseudo-inverse for any right-hand side (an active-set
+    reader puts the coefficients it holds at zero into ``N``).
 
     The factor is of the equilibrated matrix ``S H S`` with ``S = diag(H)^{-1/2}``
     (symmetric Jacobi scaling), so features on scales 1e-6 or 1e6 cost no accuracy
@@ -62,7 +65,7 @@ class CholeskySolver(HessianSolver):
         (11, True)
         """
         H = operator.dense()
-        N = operator.null_space
+        N = self.null_space_ = operator.null_space
         if N is not None:
             H += np.mean(np.diag(H)) * (N @ N.T)
         self.n_params = H.shape[0]
@@ -90,6 +93,10 @@ class CholeskySolver(HessianSolver):
             )
         return self
 
+    def _complement(self, B):  # H^+ B = (H + s N N^T)^{-1} (B - N N^T B)
+        N = getattr(self, "null_space_", None)
+        return B if N is None else B - N @ (N.T @ B)
+
     def solve(self, B):
         """``H^{-1} B`` by two triangular solves with the factor.
 
@@ -115,7 +122,7 @@ class CholeskySolver(HessianSolver):
         >>> np.allclose(op.dense() @ CholeskySolver().fit(op).solve(B), B)
         True
         """
-        B = np.asarray(B, dtype=np.float64)
+        B = self._complement(np.asarray(B, dtype=np.float64))
         S = self.scale_ if B.ndim == 1 else self.scale_[:, None]
         return S * linalg.cho_solve(self.factor_, S * B, check_finite=False)
 
@@ -144,7 +151,7 @@ class CholeskySolver(HessianSolver):
         >>> np.allclose(solver.quad_form(B), np.diag(B.T @ solver.solve(B)))
         True
         """
-        B = np.asarray(B, dtype=np.float64)
+        B = self._complement(np.asarray(B, dtype=np.float64))
         S = self.scale_ if B.ndim == 1 else self.scale_[:, None]
         W = linalg.solve_triangular(self.factor_[0], S * B, trans="T", check_finite=False)
         return np.einsum("ij,ij->j", W, W)
