@@ -192,6 +192,7 @@ def test_inputs_are_never_modified():
 
 
 @pytest.mark.filterwarnings("ignore::skinfluence.exceptions.InfluenceWarning")
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("loss, has", [("modified_huber", "one of another form"),
                                        ("squared_hinge", "none")])
 def test_proba_target_names_the_models_that_have_it(breast_cancer, loss, has):
@@ -201,8 +202,7 @@ def test_proba_target_names_the_models_that_have_it(breast_cancer, loss, has):
     from sklearn.linear_model import SGDClassifier
 
     X, y, Xt, yt = breast_cancer
-    est = SGDClassifier(loss=loss, alpha=0.01, random_state=0, tol=1e-8,
-                        max_iter=5000).fit(X, y)
+    est = SGDClassifier(loss=loss, alpha=0.01, random_state=0).fit(X, y)
     ex = InfluenceExplainer(est).fit(X, y)
     with pytest.raises(ValueError, match=rf"loss='{loss}'\) has {has}.*'loss' or"):
         ex.influence(Xt, yt, target="proba")
