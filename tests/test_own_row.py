@@ -163,3 +163,17 @@ def test_ridge_leave_one_out_decision_is_the_refit(seed):
                       .predict(X[j:j + 1])[0] for j in range(40)])
     err = np.abs(z - refit).max()
     assert err < 1e-9, f"seed {seed}: max |LOO decision - refit| {err:.2e}"
+
+
+def test_blocks_of_rows_give_the_same_values(monkeypatch):
+    """Many small blocks of rows (as for a large n) change nothing."""
+    from skinfluence.parallel import row_blocks
+
+    est, X, y, _ = PROBLEMS["multinomial"]
+    ex = InfluenceExplainer(est, method="newton").fit(X, y)
+    whole = own_decision_shifts(_objective(ex))
+    monkeypatch.setattr(own_row, "row_blocks",
+                        lambda n, cost: row_blocks(n, cost, block_elements=7 * cost))
+    blocked = own_decision_shifts(_objective(ex))
+    err = np.abs(blocked - whole).max()
+    assert err < 1e-12, f"blocks of 7 rows vs one block: {err:.2e}"

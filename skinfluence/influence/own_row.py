@@ -77,7 +77,9 @@ def own_decision_shifts(objective, method="newton"):
     K, d, n = a.n_outputs, a.n_dof, objective.n_rows
     inverse = (newton_operator(objective) if method == "newton"
                else explicit_inverse(objective))
-    per_row = a.n_params if isinstance(inverse, PenaltyShareNewton) else K * K * d
+    # float64s a block holds per row: P of the GEMM, or K solves / K x n_params
+    explicit = isinstance(inverse, np.ndarray)
+    per_row = K * (K + 1) // 2 * d if explicit else K * a.n_params
     out = np.empty((n, K))
     with blas_limit(count_nonzero(objective.X) * per_row):
         share = _share_direction(objective)
