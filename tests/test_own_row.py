@@ -177,3 +177,23 @@ def test_blocks_of_rows_give_the_same_values(monkeypatch):
     blocked = own_decision_shifts(_objective(ex))
     err = np.abs(blocked - whole).max()
     assert err < 1e-12, f"blocks of 7 rows vs one block: {err:.2e}"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_poisson_scorer_predictions_are_refit_means(seed):
+    """A GLM scorer's ``predictions_`` is predict() (the mean, through the
+    inverse link) of the model fitted without the row, not its log-mean."""
+    from skinfluence import InfluencePruner
+
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(120, 3))
+    y = rng.poisson(np.exp(1.0 + 0.4 * X[:, 0])).astype(float)
+    est = PoissonRegressor(alpha=0.01, solver="newton-cholesky", tol=1e-12)
+    pred = InfluencePruner(est).fit(X, y).predictions_
+    rows = np.arange(0, 120, 6)
+    refit = np.array([PoissonRegressor(alpha=0.01, solver="newton-cholesky",
+                                       tol=1e-12).fit(np.delete(X, j, 0),
+                                                      np.delete(y, j))
+                      .predict(X[j:j + 1])[0] for j in rows])
+    rel = np.abs(pred[rows] - refit) / refit
+    assert rel.max() < 1e-2, f"seed {seed}: max relative error {rel.max():.2e}"

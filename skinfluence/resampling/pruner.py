@@ -265,7 +265,8 @@ class InfluencePruner(BaseRowSampler):
         )
         decision = leave_one_out_decision(explainer, X)
         if not self._is_classification:
-            self.predictions_ = decision[:, 0]
+            # predict() of the model without the row (inverse link of a GLM)
+            self.predictions_ = explainer.adapter_.prediction(decision[:, 0])
             score = residual_fence(y - self.predictions_)
             return score[:, None], score < 0, "residual_fence"
         model = explainer.estimator_
