@@ -325,6 +325,29 @@ def targets(records, ours="influence", peer="cleanlab"):
     return "\n".join(lines)
 
 
+def costs(records, methods=("influence", "cleanlab")):
+    """Per data set: rows, one base fit and each method (median ms), and the
+    ratio method / base fit on the same split (median, 90th percentile)."""
+    latest = {(r["dataset"], r["kind"], r["rate"], r["split"], r["method"]): r
+              for r in records}
+    head = "| data | training rows | one base fit (ms) |"
+    head += "".join(f" {m} (ms) | ratio | 90th pct |" for m in methods)
+    lines = [head, "|---|" + "---:|" * (2 + 3 * len(methods))]
+    for d in sorted({k[0] for k in latest}):
+        rs = {m: [r for k, r in latest.items() if k[0] == d and k[4] == m]
+              for m in methods}
+        if not all(rs.values()):
+            continue
+        fit = 1e3 * np.median([r["t_fit"] for r in rs[methods[0]]])
+        cells = [d, str(rs[methods[0]][0]["n_train"]), f"{fit:.1f}"]
+        for m in methods:
+            ratio = [r["t_prune"] / r["t_fit"] for r in rs[m]]
+            cells += [f"{1e3 * np.median([r['t_prune'] for r in rs[m]]):.1f}",
+                      f"{np.median(ratio):.1f}", f"{np.percentile(ratio, 90):.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--splits", type=int, default=20, help="random splits each")
@@ -369,6 +392,8 @@ def main(argv=None):
     print(compact(records))
     print()
     print(targets(records))
+    print()
+    print(costs(records, [m for m in args.methods if m != "none"]))
 
 
 if __name__ == "__main__":

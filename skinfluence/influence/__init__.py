@@ -8,6 +8,8 @@
 - :mod:`~skinfluence.influence.kernels`: influence of a block of training rows on
   test rows (one GEMM per block of rows for first order; Q evaluated exactly for
   Newton), and of each row on itself.
+- :mod:`~skinfluence.influence.own_row`: each row's own decision values under the
+  fit without it (``K x K`` leverage blocks, no per-row parameter vectors).
 - :mod:`~skinfluence.influence.mean`: influence on a weighted mean of Q, one solve.
 - :mod:`~skinfluence.influence.topk`: streaming top-k over blocks.
 - :mod:`~skinfluence.influence.loop`: the block loop (:class:`BlockLoop`): the
@@ -31,6 +33,7 @@ from .kernels import (
     self_influence_block,
 )
 from .mean import mean_influence_first_order
+from .own_row import own_decision_shifts
 from .objective import (
     REFIT_STATIONARITY_TOLERANCE,
     STATIONARITY_TOLERANCE,
@@ -67,6 +70,7 @@ __all__ = [
     "influence_block",
     "mean_influence_first_order",
     "newton_shifts",
+    "own_decision_shifts",
     "population_influence",
     "population_shifts",
     "self_influence_block",

@@ -3,10 +3,12 @@
 The Newton step of :class:`~skinfluence.InfluenceExplainer` (``method="newton"``)
 gives ``theta_{-j}`` for every row j: exact leave-one-out for squared loss
 (Ridge, LinearRegression), Pregibon's one-step for logistic regression. Row j's
-decision value under ``theta_{-j}`` is what a model that never saw the row says
-about it -- the cross-validated prediction of confident learning (Northcutt et
-al., 2021), with ``n - 1`` training rows instead of ``(k - 1) n / k`` and one
-fit instead of ``k``.
+decision value under ``theta_{-j}`` (computed from ``K x K`` leverage blocks,
+:func:`~skinfluence.influence.own_decision_shifts`, without forming
+``theta_{-j}``) is what a model that never saw the row says about it -- the
+cross-validated prediction of confident learning (Northcutt et al., 2021),
+with ``n - 1`` training rows instead of ``(k - 1) n / k`` and one fit instead
+of ``k``.
 
 Two rules read those predictions:
 
@@ -24,8 +26,9 @@ Two rules read those predictions:
 """
 
 import numpy as np
-from scipy import sparse
 from scipy.special import log_softmax
+
+from ..influence import FittedObjective, own_decision_shifts
 
 __all__ = [
     "FENCE_K",
@@ -75,20 +78,12 @@ def leave_one_out_decision(explainer, X):
     if explainer.feature_map_ is not None:
         X = explainer.feature_map_.transform(X)
     coef = np.atleast_2d(est.coef_)
-    K, p = coef.shape
-    intercept = np.ravel(getattr(est, "intercept_", 0.0))
-    shift = explainer.params_influence()  # theta - theta_{-j}, public layout
-    dcoef = shift[:, : K * p].reshape(-1, K, p)
-    Z = np.asarray(X @ coef.T) + intercept
-    if sparse.issparse(X):
-        X = sparse.csr_array(X)
-        dZ = np.column_stack([np.asarray(X.multiply(dcoef[:, k]).sum(axis=1)).ravel()
-                              for k in range(K)])
-    else:
-        dZ = np.einsum("jkp,jp->jk", dcoef, X)
-    if shift.shape[1] > K * p:
-        dZ += shift[:, K * p :]
-    return Z - dZ
+    Z = np.asarray(X @ coef.T) + np.ravel(getattr(est, "intercept_", 0.0))
+    objective = FittedObjective(explainer.adapter_, explainer.design_, explainer.Y_,
+                                explainer.weights_, explainer.solver_,
+                                explainer.operator_)
+    # row j's own z_{-j} - z_j from K x K leverage blocks: no (n, n_params) array
+    return Z + own_decision_shifts(objective, explainer.method)
 
 
 def log_probabilities(decision):
