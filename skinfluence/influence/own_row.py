@@ -25,7 +25,7 @@ import numpy as np
 
 from ..models import PenaltyShareNewton
 from ..parallel import blas_limit, count_nonzero, row_blocks
-from .shifts import explicit_inverse, newton_operator
+from .shifts import explicit_inverse, newton_operator, solve_row_systems
 
 __all__ = ["own_decision_shifts"]
 
@@ -117,15 +117,7 @@ def _block(objective, rows, method, inverse, share):
         # as newton_shifts for large mean-form models: the share's gradient is
         # kept, its curvature dropped (H_-j^-1 g_j ~ T w + c_j h)
         E = E + np.einsum("jkl,jl->jk", cD, Jh)
-    try:
-        w = np.linalg.solve(system, E[:, :, None])
-    except np.linalg.LinAlgError:
-        raise np.linalg.LinAlgError(
-            "method='newton': removing one of the rows leaves the Hessian singular "
-            "(a row with leverage 1, e.g. the only row informing a parameter). "
-            "Use method='first_order' or damping > 0."
-        ) from None
-    dz = (M @ w)[:, :, 0]
+    dz = (M @ solve_row_systems(system, E)[:, :, None])[:, :, 0]
     return dz if share is None else dz + Jh
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "newton_operator",
     "newton_shifts",
     "population_shifts",
+    "solve_row_systems",
 ]
 
 #: method="newton" forms H^{-1} explicitly up to this many parameters (128 MiB).
@@ -173,16 +174,44 @@ def newton_shifts(objective, rows, inverse=None):
         h = objective.solver.solve(share)
         Jh = a.decision(Xr, h)
         E = E + c[:, None] * np.einsum("jkl,jl->jk", cD, Jh)
+    w = solve_row_systems(system, E)
+    shifts = np.einsum("jlka,jl->jka", T, w).reshape(n, -1)
+    return shifts if share is None else shifts + c[:, None] * h
+
+
+def solve_row_systems(system, E):
+    """``system_j^{-1} e_j`` for each row's ``K x K`` Newton system: (n_rows, K).
+
+    Parameters
+    ----------
+    system : ndarray of shape (n_rows, K, K)
+        ``I - c_j D_j M_j`` (Woodbury's inner matrix of one removed row).
+    E : ndarray of shape (n_rows, K)
+
+    Returns
+    -------
+    ndarray of shape (n_rows, K)
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        When a row's removal leaves the Hessian singular (leverage 1).
+
+    Examples
+    --------
+    >>> from skinfluence.influence.shifts import solve_row_systems
+    >>> solve_row_systems(np.array([[[2.0]], [[4.0]]]), np.array([[1.0], [1.0]]))
+    array([[0.5 ],
+           [0.25]])
+    """
     try:
-        w = np.linalg.solve(system, E[:, :, None])[:, :, 0]
+        return np.linalg.solve(system, E[:, :, None])[:, :, 0]
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(
             "method='newton': removing one of the rows leaves the Hessian singular "
             "(a row with leverage 1, e.g. the only row informing a parameter). "
             "Use method='first_order' or damping > 0."
         ) from None
-    shifts = np.einsum("jlka,jl->jka", T, w).reshape(n, -1)
-    return shifts if share is None else shifts + c[:, None] * h
 
 
 def _inverse_times_jacobian(objective, Xr, inverse):
