@@ -44,7 +44,8 @@ class InfluenceExplainer(BaseEstimator):
         (sparse or wide X), exact to its ``tol``; ``"lissa"`` stochastic; ``"auto"``
         cholesky when the dense Hessian fits (``n_params <= 5000``, a quarter of
         ``max_memory``), else cg. A solver object (cloned) carries its options,
-        e.g. ``CGSolver(tol=1e-10)``; see :mod:`skinfluence.solvers`.
+        e.g. ``CGSolver(tol=1e-10)``; see :mod:`skinfluence.solvers`. HuberRegressor
+        (its scale in the exact dense inverse): "auto" or "cholesky" only.
     damping : float, default=0.0
         Added to the Hessian's diagonal when it is singular (e.g. collinear
         features); any damping > 0 makes the numbers differ from refitting.
@@ -85,6 +86,8 @@ class InfluenceExplainer(BaseEstimator):
         ``c_j``, each row's weight in the objective (sample x class weight).
     adapter_ : LinearModelAdapter
         The model's objective (see :mod:`skinfluence.models`).
+    removal_ : object or None
+        HuberRegressor: its removal engine (``HuberRemoval``, for ``ShiftLoop``).
     operator_ : HessianOperator
         The Hessian of the objective at the fitted parameters (plus ``damping``).
     solver_ : HessianSolver
@@ -115,15 +118,9 @@ class InfluenceExplainer(BaseEstimator):
     def __init__(self, estimator, method="first_order", solver="auto", damping=0.0,
                  n_jobs=None, random_state=None, verbose=0, max_memory=None,
                  output="default"):
-        self.estimator = estimator
-        self.method = method
-        self.solver = solver
-        self.damping = damping
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
-        self.max_memory = max_memory
-        self.output = output
+        self.estimator, self.method, self.solver = estimator, method, solver
+        self.damping, self.n_jobs, self.random_state = damping, n_jobs, random_state
+        self.verbose, self.max_memory, self.output = verbose, max_memory, output
 
     def fit(self, X, y, sample_weight=None):
         """Read (or fit) the model and factorise the Hessian of its objective.
@@ -149,9 +146,8 @@ class InfluenceExplainer(BaseEstimator):
         """
         self._validate_params()
         if is_dask_array(X):  # rows in chunks, e.g. on a Dask cluster
-            fitted = infl.fit_chunked(self.estimator, X, y, sample_weight,
-                                      self.get_params())
-            for name, value in fitted.items():
+            for name, value in infl.fit_chunked(self.estimator, X, y, sample_weight,
+                                                self.get_params()).items():
                 setattr(self, name, value)
             return self
         n = check_same_rows(X, y)
@@ -165,11 +161,12 @@ class InfluenceExplainer(BaseEstimator):
         self.Y_ = Y = a.encode_target(y)
         self.weights_ = w = a.row_weights(Y, sw)
         D = self.design_ = a.design(X)  # the active columns for an L1 fit, else X
+        e = self.removal_ = a.removal_engine(D, Y, w, self.get_params())  # or None
         self.operator_ = HessianOperator(a, D, Y, w, damping=self.damping)
         with blas_limit(count_nonzero(D) * a.n_params * a.n_outputs):
             self.solver_ = self._fit_solver(self.operator_)
         a.check_local_validity(X, Y, w, self.solver_)
-        norms = self._stationarity(a, D, Y, w)
+        norms = e.gradient_norms() if e else self._stationarity(a, D, Y, w)
         self.gradient_norm_, self.relative_gradient_norm_ = norms
         infl.warn_if_not_stationary(type(self.estimator_).__name__, *norms)
         return self
@@ -189,6 +186,9 @@ class InfluenceExplainer(BaseEstimator):
 
     def _loop(self):
         check_is_fitted(self, "solver_")
+        if self.removal_ is not None:  # shifts from the reader's removal engine
+            return infl.ShiftLoop(self.removal_, self.adapter_, self.method,
+                                  self.n_jobs, self.verbose, self.max_memory)
         obj = infl.FittedObjective(self.adapter_, self.design_, self.Y_, self.weights_,
                                    self.solver_, self.operator_)
         if is_dask_array(self.X_):  # lazy over row chunks (influence.chunked)
@@ -257,13 +257,12 @@ class InfluenceExplainer(BaseEstimator):
         return labelled_top(top, self.output, index_of(X_test), self.train_index_)
 
     def self_influence(self):
-        """Influence of each training row on its own loss, ``>= 0``.
+        """Influence of each training row on its own loss, ``>= 0`` (Huber: about).
 
         The diagonal of ``influence(X_train, y_train)``; first order ``c_j g^T H^-1 g``.
-        With a matrix-free solver the leverages of all rows come at once from
-        :func:`~skinfluence.solvers.row_leverages`: exact (dual or primal form)
-        within ``max_memory``, else calibrated estimates whose error on exactly
-        solved rows is printed with ``verbose`` and warned above 2%.
+        Matrix-free solvers: all rows' leverages from :func:`~skinfluence.solvers.
+        row_leverages`, exact (dual or primal) within ``max_memory``, else calibrated
+        (error on exactly solved rows printed with ``verbose``, warned above 2%).
 
         Returns
         -------
@@ -284,7 +283,7 @@ class InfluenceExplainer(BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_train, n_params)
+        ndarray of shape (n_train, n_params), HuberRegressor's ``scale_`` appended
 
         Examples
         --------

@@ -287,12 +287,3 @@ def test_sparse_rows_give_the_dense_shifts():
         assert np.allclose(csr.shifts(rows, method), dense.shifts(rows, method))
         assert np.allclose(csr.population_shifts([rows], method),
                            dense.population_shifts([rows], method))
-
-
-def test_explainer_refuses_huber_with_its_reason():
-    from skinfluence import InfluenceExplainer
-
-    X, y = planted("wine")
-    with pytest.raises(TypeError, match=r"(?s)scale jointly.*HuberRemoval.*"
-                                        r"HuberRegressor is not supported.*Ridge"):
-        InfluenceExplainer(huber()).fit(X, y)

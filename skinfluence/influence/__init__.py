@@ -15,6 +15,8 @@
 - :mod:`~skinfluence.influence.loop`: the block loop (:class:`BlockLoop`): the
   kernels over blocks of training rows through joblib, with whatever a block
   reads computed before the workers start.
+- :mod:`~skinfluence.influence.shift_loop`: the same methods from a reader's removal
+  engine's parameter shifts (:class:`ShiftLoop`; HuberRegressor, with its scale).
 - :mod:`~skinfluence.influence.chunked`: the same kernels over the row chunks of a
   Dask array (:class:`ChunkedLoop`, :func:`fit_chunked`); dask imported lazily.
 
@@ -23,6 +25,7 @@ It imports :mod:`skinfluence.models` (the objective) and :mod:`skinfluence.solve
 """
 
 from .loop import BlockLoop
+from .shift_loop import ShiftLoop
 from .chunked import ChunkedLoop, check_chunked_solver, chunked_operator, fit_chunked
 from .kernels import (
     TargetRows,
@@ -52,6 +55,7 @@ from .shifts import (
 from .topk import StreamingTopK
 
 __all__ = [
+    "ShiftLoop",
     "BlockLoop",
     "ChunkedLoop",
     "EXPLICIT_INVERSE_MAX_PARAMS",

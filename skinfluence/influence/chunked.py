@@ -76,6 +76,12 @@ def fit_chunked(estimator, X, y, sample_weight, params):
             f"{type(estimator).__name__} is explained on its active set (a subset of "
             "the columns), which the Dask path does not select: pass an in-memory X."
         )
+    if adapter.shift_based:
+        raise ValueError(
+            f"{type(estimator).__name__} is explained from its removal engine's "
+            "parameter shifts (skinfluence.influence.ShiftLoop), which the Dask path "
+            "does not compute: pass an in-memory X."
+        )
     budget = memory_budget(params["max_memory"])
     check_chunked_solver(params["solver"], adapter.n_params, budget)
     Y = adapter.encode_target(y)
@@ -86,7 +92,7 @@ def fit_chunked(estimator, X, y, sample_weight, params):
     return dict(
         n_train_=n, y_=y.copy(), sample_weight_=sample_weight, feature_map_=None,
         estimator_=estimator, train_index_=None, X_=X, design_=X, adapter_=adapter,
-        Y_=Y, weights_=weights, operator_=operator, solver_=solver,
+        Y_=Y, weights_=weights, operator_=operator, solver_=solver, removal_=None,
         gradient_norm_=norms[0], relative_gradient_norm_=norms[1],
     )
 

@@ -42,6 +42,7 @@ from .elastic_net import ElasticNetAdapter
 from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
 from .glm import GLMAdapter, glm_loss
 from .glm_losses import TweedieLoss
+from .huber import HuberAdapter
 from .logistic import LogisticAdapter
 from .logistic_l1 import LogisticL1Adapter, read_logistic
 from .losses import BinomialLoss, LinearLoss, MultinomialLoss, SquaredLoss
@@ -85,6 +86,7 @@ __all__ = [
     "read_logistic",
     "glm_loss",
     "SGDAdapter",
+    "HuberAdapter",
     "LinearSVMAdapter",
     "augmented_dot",
     "augmented_tdot",
@@ -113,21 +115,14 @@ READERS = {
     LassoCV: ElasticNetAdapter,
     ElasticNet: ElasticNetAdapter,
     ElasticNetCV: ElasticNetAdapter,
+    HuberRegressor: HuberAdapter,  # through its removal engine (ShiftLoop)
 }
 
 #: Names of the estimators skinfluence can explain (also as a Pipeline's last step).
 SUPPORTED_ESTIMATORS = tuple(cls.__name__ for cls in READERS)
 
-#: Estimators refused with their reason.
-REFUSED = {
-    HuberRegressor: (
-        "HuberRegressor fits its scale jointly with the coefficients, and a row's "
-        "gradient along the scale is not of the form InfluenceExplainer's kernels "
-        "take, so it is not explained yet. Its removal shifts (first order, Newton, "
-        "populations; the scale included) are in "
-        "skinfluence.models.huber_removal.HuberRemoval."
-    ),
-}
+#: Estimators refused with their reason (none at present).
+REFUSED = {}
 
 
 def make_adapter(estimator, y, sample_weight):

@@ -50,6 +50,8 @@ class LinearModelAdapter(LinearObjective, ABC):
         Whether it has ``predict_proba`` (``target="proba"``).
     warm_start_attributes : tuple of str
         Fitted attributes :meth:`refit` copies into a warm-started clone.
+    shift_based : bool
+        Whether :meth:`removal_engine` gives an engine (HuberRegressor).
 
     Examples
     --------
@@ -65,6 +67,8 @@ class LinearModelAdapter(LinearObjective, ABC):
     is_classifier = False
     has_proba = False
     warm_start_attributes = ("coef_", "intercept_")
+    #: Whether :meth:`removal_engine` returns an engine (no Dask path then).
+    shift_based = False
 
     def __init__(self, estimator, loss, *, fit_intercept, l2_strength,
                  penalty_share=0.0, classes=None, class_weight=None):
@@ -222,6 +226,42 @@ class LinearModelAdapter(LinearObjective, ABC):
         Returns
         -------
         None
+        """
+        return None
+
+    def removal_engine(self, X, Y, weights, params):
+        """The removal engine of readers whose rows' gradients are not structured.
+
+        ``None`` here: removal follows the structured influence kernels of
+        :mod:`skinfluence.influence`. A reader whose parameters carry more than
+        ``theta`` (HuberRegressor's scale) returns an engine with
+        ``shifts(rows, method)``, ``population_shifts(populations, method)`` and
+        ``gradient_norms()``, and the explainer runs
+        :class:`~skinfluence.influence.ShiftLoop` on it.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            The training rows (the design).
+        Y : ndarray
+            Encoded targets.
+        weights : ndarray of shape (n_samples,)
+        params : dict
+            The explainer's parameters (``solver``, ``damping``, ...).
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence.models import make_adapter
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> a = make_adapter(Ridge().fit(X, y), y, None)
+        >>> a.removal_engine(X, a.encode_target(y), None, {}) is None
+        True
         """
         return None
 

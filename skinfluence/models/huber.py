@@ -121,8 +121,8 @@ class HuberAdapter(LinearModelAdapter):
     curvature as ``[x_j, 1]^T (c_j D_j) [x_j, 1]``. A Huber row's ``sigma``
     gradient ``c_j rho_j`` is neither (nor, after eliminating ``sigma``, is
     ``-c_j rho_j k``: a per-row multiple of ``k``), and its curvature spans
-    ``v_j = [x_j, 1, t_j]``. So this reader is not (yet) in
-    :data:`~skinfluence.models.READERS`; ``HuberRemoval`` computes the shifts.
+    ``v_j = [x_j, 1, t_j]``. So :meth:`removal_engine` gives ``HuberRemoval``,
+    and the explainer runs :class:`~skinfluence.influence.ShiftLoop` on it.
 
     Examples
     --------
@@ -137,6 +137,7 @@ class HuberAdapter(LinearModelAdapter):
     """
 
     warm_start_attributes = ("coef_", "intercept_", "scale_")
+    shift_based = True
 
     def __init__(self, estimator, y, sample_weight):
         self.epsilon = float(estimator.epsilon)
@@ -193,6 +194,64 @@ class HuberAdapter(LinearModelAdapter):
         HuberRegressor
         """
         return clone(self.estimator)
+
+    def removal_engine(self, X, Y, weights, params):
+        """:class:`~skinfluence.models.huber_removal.HuberRemoval` on the rows.
+
+        It inverts the dense ``(n_params + 1)``-square Hessian in ``(w, b, sigma)``
+        exactly: ``solver`` must be ``"auto"`` or ``"cholesky"`` and ``damping``
+        zero (a singular Hessian is refused with its reason instead).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Y : ndarray of shape (n_samples, 1)
+        weights : ndarray of shape (n_samples,) or None
+        params : dict
+            The explainer's parameters; ``solver`` and ``damping`` are read.
+
+        Returns
+        -------
+        HuberRemoval
+
+        Raises
+        ------
+        ValueError
+            For another solver, or ``damping > 0``.
+        """
+        from .huber_removal import HuberRemoval  # it imports this module
+
+        solver = params.get("solver", "auto")
+        if not (isinstance(solver, str) and solver in ("auto", "cholesky")):
+            raise ValueError(
+                f"HuberRegressor is explained from the exact inverse of its dense "
+                f"({self.n_params + 1})-square Hessian in (coef_, intercept_, scale_)"
+                f": solver must be 'auto' or 'cholesky', got {solver!r}."
+            )
+        if params.get("damping", 0.0) > 0:
+            raise ValueError(
+                "damping is not supported for HuberRegressor: its Hessian with the "
+                "scale is inverted exactly (a singular one is refused with its "
+                "reason). Use damping=0."
+            )
+        return HuberRemoval(self, X, Y, weights, warn=False)
+
+    def to_public(self, A):
+        """Augmented to public layout; a last ``sigma`` column stays last.
+
+        Parameters
+        ----------
+        A : ndarray of shape (..., n_params) or (..., n_params + 1)
+
+        Returns
+        -------
+        ndarray
+            ``coef_``, then ``intercept_`` (if fitted), then ``scale_`` if given.
+        """
+        A = np.asarray(A)
+        if A.shape[-1] == self.n_params:
+            return super().to_public(A)
+        return np.concatenate([super().to_public(A[..., :-1]), A[..., -1:]], axis=-1)
 
     # ------------------------------------------------------------- scale
     def scale_terms(self, X, Y):

@@ -39,6 +39,8 @@ class HuberRemoval:
     Y : ndarray of shape (n_samples, 1)
     weights : ndarray of shape (n_samples,) or None
         The sample weights.
+    warn : bool, default=True
+        Warn when the model is not at an optimum (the explainer warns itself).
 
     Attributes
     ----------
@@ -46,6 +48,8 @@ class HuberRemoval:
         ``H^{-1}``.
     inside : ndarray of bool of shape (n_samples,)
         Rows in the quadratic zone (those with curvature).
+    n_phi : int
+        ``n_params + 1``, the length of a shift.
 
     Raises
     ------
@@ -72,11 +76,12 @@ class HuberRemoval:
     (3, 12)
     """
 
-    def __init__(self, adapter, X, Y, weights):
+    def __init__(self, adapter, X, Y, weights, warn=True):
         self.adapter, self.X, self.Y = adapter, X, Y
         self.weights = c = row_weights_or_ones(weights, X.shape[0])
         self.t, self.psi, self.rho, self.inside = adapter.scale_terms(X, Y)
         H = adapter.full_hessian(X, Y, c)
+        self.n_phi = len(H)
         n_inside = int(np.count_nonzero(self.inside & (c > 0)))
         try:
             factor = cho_factor(H)
@@ -92,10 +97,10 @@ class HuberRemoval:
                 f"for the {adapter.n_params + 1} parameters (w, b, scale). Increase "
                 "epsilon or alpha, or use more rows."
             ) from None
-        # the explainer's check and figures (imported here: influence imports models)
-        from ..influence.objective import warn_if_not_stationary
+        if warn:  # the explainer's check (imported here: influence imports models)
+            from ..influence.objective import warn_if_not_stationary
 
-        warn_if_not_stationary("HuberRegressor", *self.gradient_norms())
+            warn_if_not_stationary("HuberRegressor", *self.gradient_norms())
 
     def _parts(self, rows):
         """``H^{-1} g_j`` and ``H^{-1} v_j`` of the rows, each (n_rows, p + 1)."""
