@@ -257,9 +257,10 @@ class InfluenceExplainer(BaseEstimator):
         return labelled_top(top, self.output, index_of(X_test), self.train_index_)
 
     def self_influence(self):
-        """Influence of each training row on its own loss, ``>= 0`` (Huber: about).
+        """Influence of each training row on its own loss, ``>= 0``.
 
-        The diagonal of ``influence(X_train, y_train)``; first order ``c_j g^T H^-1 g``.
+        The diagonal of ``influence(X_train, y_train)``; first order ``c_j g^T H^-1 g``
+        (HuberRegressor: its scale can make it slightly negative, see ``ShiftLoop``).
         Matrix-free solvers: all rows' leverages from :func:`~skinfluence.solvers.
         row_leverages`, exact (dual or primal) within ``max_memory``, else calibrated
         (error on exactly solved rows printed with ``verbose``, warned above 2%).

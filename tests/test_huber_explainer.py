@@ -142,3 +142,33 @@ def test_unsupported_options_are_refused_with_what_is_supported():
     da = pytest.importorskip("dask.array")
     with pytest.raises(ValueError, match="Dask path does not compute"):
         InfluenceExplainer(huber().fit(X, y)).fit(da.from_array(X, chunks=50), y)
+
+
+@pytest.mark.parametrize("method, floor", [("first_order", 0.95), ("newton", 0.99)])
+def test_leave_one_out_predictions_move_the_scale_too(case, method, floor):
+    """The pruner's leave-one-out decision values, against refits at the rows."""
+    from skinfluence.resampling.leave_one_out import leave_one_out_decision
+
+    ex, rows, X = case["ex"][method], case["rows"], case["X"]
+    loo = leave_one_out_decision(ex, X)[rows, 0]
+    true = np.array([m.predict(X[[j]])[0] for m, j in zip(case["refits"], rows)])
+    fitted = case["est"].predict(X[rows])
+    g = agreement(loo - fitted, true - fitted)
+    assert g["pearson"] >= floor, f"{case['name']}: Pearson {g['pearson']:.4f}"
+    diag = np.diag(ex.influence(X[rows], case["y"][rows], "prediction")[:, rows])
+    assert np.allclose(loo - fitted, -diag)
+
+
+def test_stationarity_is_measured_with_the_scale_and_warned_once():
+    from sklearn.linear_model import HuberRegressor
+
+    X, y = planted("diabetes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stopped = HuberRegressor(epsilon=1.35, alpha=1e-3, max_iter=3).fit(X, y)
+    with pytest.warns(InfluenceWarning, match="not at an optimum") as caught:
+        ex = InfluenceExplainer(stopped).fit(X, y)
+    assert sum(issubclass(w.category, InfluenceWarning) for w in caught) == 1
+    norm, rel = ex.removal_.gradient_norms()  # (w, b, scale) gradient
+    assert (ex.gradient_norm_, ex.relative_gradient_norm_) == (norm, rel)
+    assert rel > 1, f"relative gradient norm {rel:.3g}"

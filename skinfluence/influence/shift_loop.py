@@ -228,17 +228,45 @@ class ShiftLoop:
         Q, X, Y = make_target("loss", self.adapter), self.engine.X, self.engine.Y
 
         def block(rows):
-            S = self.engine.shifts(rows, self.method)
-            a = self.adapter
-            Xr, Yr = X[rows], Y[rows]
-            Z = a.decision(Xr)
-            dz = np.einsum("ij,ij->i", a.augmented_rows(Xr), S[:, : a.n_params])
+            Z, Yr, dz = self.adapter.decision(X[rows]), Y[rows], self._own_moves(rows)
             if self.method == "first_order":
                 return -Q.gradient(Z, Yr)[:, 0] * dz
             return Q.value(Z, Yr) - Q.value(Z + dz[:, None], Yr)
 
         results, _ = self._map(block, 1)
         return np.concatenate(results)
+
+    def _own_moves(self, rows):
+        """``z_j(phi + shift_j) - z_j(phi)`` of the training rows: (n_rows,)."""
+        a, X = self.adapter, self.engine.X[rows]
+        S = self.engine.shifts(rows, self.method)
+        return np.einsum("ij,ij->i", a.augmented_rows(X), S[:, : a.n_params])
+
+    def own_decision_shifts(self):
+        """Each training row's decision value moved by the fit without it: (n_train, 1).
+
+        ``z_j(phi_{-j}) - z_j(phi)``, for leave-one-out predictions (the pruner).
+
+        Returns
+        -------
+        ndarray of shape (n_train, 1)
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import HuberRegressor
+        >>> from skinfluence import InfluenceExplainer
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> ex = InfluenceExplainer(HuberRegressor(max_iter=1000)).fit(X, y / y.std())
+        >>> loop = ShiftLoop(ex.removal_, ex.adapter_, "newton")
+        >>> ex.set_params(method="newton")  # doctest: +ELLIPSIS
+        InfluenceExplainer(...)
+        >>> infl = ex.influence(X, y / y.std(), "prediction")
+        >>> np.allclose(loop.own_decision_shifts()[:, 0], -np.diag(infl))
+        True
+        """
+        results, _ = self._map(self._own_moves, 1)
+        return np.concatenate(results)[:, None]
 
     def population(self, X, Y, target, populations):
         """Influence of removing each population on every test row.

@@ -28,7 +28,7 @@ Two rules read those predictions:
 import numpy as np
 from scipy.special import log_softmax
 
-from ..influence import FittedObjective, own_decision_shifts
+from ..influence import FittedObjective, ShiftLoop, own_decision_shifts
 
 __all__ = [
     "FENCE_K",
@@ -79,6 +79,9 @@ def leave_one_out_decision(explainer, X):
         X = explainer.feature_map_.transform(X)
     coef = np.atleast_2d(est.coef_)
     Z = np.asarray(X @ coef.T) + np.ravel(getattr(est, "intercept_", 0.0))
+    if explainer.removal_ is not None:  # HuberRegressor: its scale moves too
+        loop = ShiftLoop(explainer.removal_, explainer.adapter_, explainer.method)
+        return Z + loop.own_decision_shifts()
     objective = FittedObjective(explainer.adapter_, explainer.design_, explainer.Y_,
                                 explainer.weights_, explainer.solver_,
                                 explainer.operator_)
