@@ -261,9 +261,9 @@ class InfluenceExplainer(BaseEstimator):
 
         The diagonal of ``influence(X_train, y_train)``; first order ``c_j g^T H^-1 g``
         (HuberRegressor: its scale can make it slightly negative, see ``ShiftLoop``).
-        Matrix-free solvers: all rows' leverages from :func:`~skinfluence.solvers.
-        row_leverages`, exact (dual or primal) within ``max_memory``, else calibrated
-        (error on exactly solved rows printed with ``verbose``, warned above 2%).
+        Matrix-free solvers: :func:`~skinfluence.solvers.row_leverages` for all rows,
+        exact (dual or primal form) within ``max_memory``, else calibrated (error
+        on exactly solved rows printed with ``verbose``, warned above 2%).
 
         Returns
         -------
