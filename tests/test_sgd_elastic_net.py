@@ -275,7 +275,8 @@ def test_one_vs_rest_has_a_support_per_class_and_matches_the_exact_optimum():
 
 # ------------------------------------------------------ SGD's support vs the optimum's
 @pytest.mark.parametrize("loss, alpha, epochs", [
-    ("log_loss", 0.01, 5000), ("modified_huber", 0.03, 20000), ("log_loss", 0.03, 20000)])
+    ("log_loss", 0.01, 5000), ("modified_huber", 0.03, 20000),
+    ("log_loss", 0.03, 20000)])
 def test_sgd_support_against_the_exact_optimum_and_its_warning(loss, alpha, epochs):
     """The support of SGD's truncated-gradient solution may differ from the exact
     optimum's (breast_cancer, rho = 0.5): every SGD zero that is non-zero at the
@@ -292,7 +293,8 @@ def test_sgd_support_against_the_exact_optimum_and_its_warning(loss, alpha, epoc
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ex = InfluenceExplainer(est).fit(X, y)
-    warned = [str(w.message) for w in caught if "optimality condition" in str(w.message)]
+    warned = [str(w.message) for w in caught
+              if "optimality condition" in str(w.message)]
     a = ex.adapter_
     print(f"{loss} alpha={alpha}, {epochs} epochs: SGD {int(np.sum(sgd[:-1] != 0))} "
           f"non-zero, exact {int(np.sum(full[:-1] != 0))}; SGD zeroed {zeroed}, kept "
@@ -347,7 +349,8 @@ def test_population_effects_keep_the_exact_refit_sign(method):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est = _sgd("huber", alpha, rho).fit(X, y)
-    full = exact_optimum("huber", X, y, alpha, rho, np.append(est.coef_, est.intercept_))
+    sgd = np.append(est.coef_, est.intercept_)
+    full = exact_optimum("huber", X, y, alpha, rho, sgd)
     pops = [rng.choice(len(y), len(y) // 20, replace=False) for _ in range(20)]
     refits, kept = _removals("huber", X, y, alpha, rho, full, pops)
 

@@ -136,6 +136,10 @@ class SGDAdapter(LinearModelAdapter):
     (:class:`~skinfluence.models.OneVsRestLoss`); their parameters do not couple,
     so the sum's minimiser is every class's.
 
+    A model with an L1 part is read on its active set by
+    :class:`~skinfluence.models.SGDElasticNetAdapter` (:func:`make_adapter`
+    picks the reader).
+
     Conventions: ``K = 1`` except one-vs-rest. Classifiers: ``Y`` holds indices
     into ``classes_``; binary ``z`` is the decision value of ``classes_[1]``;
     ``target="prediction"`` is the decision value of ``y``'s class;
@@ -193,7 +197,9 @@ class SGDAdapter(LinearModelAdapter):
         self.penalty_share = float(self.loss_factor * self.alpha / c)
 
     def read_loss(self, estimator):
-        """Set ``loss_factor``, ``alpha``, ``is_classifier``, ``has_proba``, ``classes``.
+        """The loss object; sets ``loss_factor``, ``alpha``, ``classes`` and the flags.
+
+        The flags are ``is_classifier`` and ``has_proba``.
 
         Parameters
         ----------

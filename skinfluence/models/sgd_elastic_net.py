@@ -55,11 +55,12 @@ class SGDElasticNetAdapter(ActiveSetAdapter, SGDAdapter):
     with the intercept unpenalised (scikit-learn's ``_sgd_fast``: the L2 part
     as the step ``w *= 1 - (1 - rho) eta alpha``, the L1 part by the cumulative
     truncated gradient of Tsuruoka et al., 2009, neither weighted by the row).
-    Times ``f n`` (``f`` the loss factor of :data:`~skinfluence.models.sgd.
-    SGD_LOSSES`) it is the sum form of :class:`~skinfluence.models.
-    ActiveSetAdapter` with ``lambda_2 = f n alpha (1 - rho)`` and ``lambda_1 =
-    f n alpha rho``: each row carries ``penalty_share = f alpha (1 - rho) / c``
-    and ``l1_share = f alpha rho / c`` per unit of weight (so, as for
+    Times ``f n`` (``f`` the loss factor of
+    :data:`~skinfluence.models.sgd.SGD_LOSSES`) it is the sum form of
+    :class:`~skinfluence.models.ActiveSetAdapter` with
+    ``lambda_2 = f n alpha (1 - rho)`` and ``lambda_1 = f n alpha rho``: each
+    row carries ``penalty_share = f alpha (1 - rho) / c`` and
+    ``l1_share = f alpha rho / c`` per unit of weight (so, as for
     :class:`~skinfluence.models.SGDAdapter`, the rows' weights must be equal).
 
     The active set is SGD's non-zero coefficients (per class for one-vs-rest,
