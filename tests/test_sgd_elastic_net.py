@@ -307,7 +307,7 @@ def test_sgd_support_against_the_exact_optimum_and_its_warning(loss, alpha, epoc
 
 
 # ------------------------------------------------------------ support-change warning
-@pytest.mark.parametrize("alpha, n", [(0.01, 442), (0.03, 150), (0.1, 80)])
+@pytest.mark.parametrize("alpha, n", [(0.02, 442), (0.05, 150), (0.03, 100), (0.1, 80)])
 def test_support_change_warning_agrees_with_exact_refits(alpha, n):
     """SGDRegressor (squared_error, rho = 0.5) on diabetes: the warning fires iff
     more than 5% of the sampled removals change the exact optimum's signed support.
