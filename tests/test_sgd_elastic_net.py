@@ -394,3 +394,24 @@ def test_refusals_name_what_is_supported():
         make_adapter(hinge, y > 0, None)
     assert type(make_adapter(l1, y, None)) is SGDElasticNetAdapter
     assert type(make_adapter(l2, y, None)) is SGDAdapter
+
+
+def test_sparse_input_and_cg_give_the_dense_cholesky_answer():
+    """One-vs-rest with frozen entries: csr input and the CG solver agree with
+    the dense Cholesky influences (first order and Newton)."""
+    sp = pytest.importorskip("scipy.sparse")
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = _sgd("log_loss", 0.03, 0.5).fit(X, y)
+    for method in ("first_order", "newton"):
+        dense = _explain(est, X, y, method).influence(X[:5], y[:5])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InfluenceWarning)
+            csr = InfluenceExplainer(est, method=method).fit(sp.csr_matrix(X), y)
+            cg = InfluenceExplainer(est, method=method, solver="cg").fit(X, y)
+        for name, got in (("csr", csr.influence(sp.csr_matrix(X[:5]), y[:5])),
+                          ("cg", cg.influence(X[:5], y[:5]))):
+            err = np.abs(got - dense).max() / np.abs(dense).max()
+            assert err < 1e-8, f"{method}, {name}: relative difference {err:.1e}"
