@@ -56,7 +56,8 @@ from .margin_losses import (
 )
 from .objective import LinearObjective
 from .penalty_share import PenaltyShareNewton
-from .sgd import SGDAdapter
+from .sgd import SGDAdapter, check_sgd_model, sgd_l1_ratio
+from .sgd_elastic_net import SGDElasticNetAdapter, read_sgd
 from .svm import LinearSVMAdapter
 from .squared import RidgeClassifierAdapter, SquaredLossAdapter
 
@@ -87,6 +88,10 @@ __all__ = [
     "glm_loss",
     "SGDAdapter",
     "HuberAdapter",
+    "SGDElasticNetAdapter",
+    "read_sgd",
+    "check_sgd_model",
+    "sgd_l1_ratio",
     "LinearSVMAdapter",
     "augmented_dot",
     "augmented_tdot",
@@ -107,8 +112,8 @@ READERS = {
     PoissonRegressor: GLMAdapter,
     GammaRegressor: GLMAdapter,
     TweedieRegressor: GLMAdapter,
-    SGDClassifier: SGDAdapter,
-    SGDRegressor: SGDAdapter,
+    SGDClassifier: read_sgd,  # L1 part: SGDElasticNetAdapter
+    SGDRegressor: read_sgd,
     LinearSVC: LinearSVMAdapter,
     LinearSVR: LinearSVMAdapter,
     Lasso: ElasticNetAdapter,

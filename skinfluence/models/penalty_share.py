@@ -67,6 +67,8 @@ class PenaltyShareNewton:
         sigma, U = eigh(C @ C.T)
         self.sigma = np.clip(sigma, 0.0, None)
         self.basis = solve_triangular(L.T, U, lower=False)  # B
+        if N is not None:  # steps off the null space (frozen entries, shifts)
+            self.basis -= N @ (N.T @ self.basis)
         self.penalty_gradient = self.basis.T @ adapter.row_penalty_gradient()
 
     def shifts(self, X, Y, weights):

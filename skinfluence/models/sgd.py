@@ -1,4 +1,9 @@
-"""Reader for SGDClassifier and SGDRegressor with smooth losses, L2 or no penalty."""
+"""Reader for SGDClassifier and SGDRegressor with smooth losses, L2 or no penalty.
+
+An L1 part (``penalty='l1'`` or ``'elasticnet'`` with ``l1_ratio > 0``) is read
+on the active set by :class:`~skinfluence.models.SGDElasticNetAdapter`, which
+shares this module's reading of the loss and the row weights.
+"""
 
 import warnings
 
@@ -18,7 +23,7 @@ from .margin_losses import (
     SquaredHingeLoss,
 )
 
-__all__ = ["SGDAdapter", "SGD_LOSSES"]
+__all__ = ["SGDAdapter", "SGD_LOSSES", "check_sgd_model", "sgd_l1_ratio"]
 
 #: Supported ``loss`` -> (loss object factory, factor ``f`` of the objective).
 #: ``f`` turns scikit-learn's row loss into the loss object's (``f = 2`` where
@@ -38,8 +43,52 @@ CLASSIFIER_LOSSES = ("log_loss", "modified_huber", "squared_hinge")
 REGRESSOR_LOSSES = ("squared_error", "huber", "squared_epsilon_insensitive")
 
 
-def _check_supported(estimator):
-    """Refuse what the reader cannot differentiate, naming what it can."""
+def sgd_l1_ratio(estimator):
+    """The L1 share ``rho`` of SGD's penalty: 0 (``'l2'``, None), 1 (``'l1'``), or
+    ``l1_ratio`` (``'elasticnet'``), as scikit-learn's ``_sgd_fast`` reads it.
+
+    Parameters
+    ----------
+    estimator : SGDClassifier or SGDRegressor
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> from skinfluence.models import sgd_l1_ratio
+    >>> sgd_l1_ratio(SGDRegressor(penalty="elasticnet", l1_ratio=0.3))
+    0.3
+    >>> sgd_l1_ratio(SGDRegressor(penalty="l2", l1_ratio=0.3))
+    0.0
+    """
+    if estimator.penalty == "l1":
+        return 1.0
+    if estimator.penalty == "elasticnet":
+        return float(estimator.l1_ratio)
+    return 0.0
+
+
+def check_sgd_model(estimator):
+    """Refuse what neither SGD reader can differentiate, naming what they can.
+
+    Parameters
+    ----------
+    estimator : SGDClassifier or SGDRegressor
+
+    Raises
+    ------
+    ValueError
+        For a loss without a second derivative, or ``early_stopping=True``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from skinfluence.models import check_sgd_model
+    >>> check_sgd_model(SGDClassifier(loss="log_loss"))  # supported: no error
+    """
     name = type(estimator).__name__
     supported = CLASSIFIER_LOSSES if isinstance(estimator, SGDClassifier) else (
         REGRESSOR_LOSSES)
@@ -48,13 +97,6 @@ def _check_supported(estimator):
             f"{name}(loss={estimator.loss!r}) has no second derivative (a kink where "
             f"rows sit), so influence functions do not apply. Supported losses: "
             f"{', '.join(supported)}."
-        )
-    penalty = estimator.penalty
-    l1 = penalty == "l1" or (penalty == "elasticnet" and estimator.l1_ratio > 0)
-    if l1:
-        raise ValueError(
-            f"{name}(penalty={penalty!r}, l1_ratio={estimator.l1_ratio}) has an L1 "
-            "part, not supported for SGD models yet. Supported: penalty='l2' or None."
         )
     if estimator.early_stopping:
         raise ValueError(
@@ -93,6 +135,10 @@ class SGDAdapter(LinearModelAdapter):
     objectives of that form, each with its own ``coef_`` row, summed
     (:class:`~skinfluence.models.OneVsRestLoss`); their parameters do not couple,
     so the sum's minimiser is every class's.
+
+    A model with an L1 part is read on its active set by
+    :class:`~skinfluence.models.SGDElasticNetAdapter` (:func:`make_adapter`
+    picks the reader).
 
     Conventions: ``K = 1`` except one-vs-rest. Classifiers: ``Y`` holds indices
     into ``classes_``; binary ``z`` is the decision value of ``classes_[1]``;
@@ -133,37 +179,84 @@ class SGDAdapter(LinearModelAdapter):
     """
 
     def __init__(self, estimator, y, sample_weight):
-        _check_supported(estimator)
+        check_sgd_model(estimator)
+        if sgd_l1_ratio(estimator) > 0:
+            raise ValueError(
+                f"{type(estimator).__name__}(penalty={estimator.penalty!r}, "
+                f"l1_ratio={estimator.l1_ratio}) has an L1 part: it is read on its "
+                "active set by SGDElasticNetAdapter (make_adapter picks it). "
+                "SGDAdapter reads penalty='l2' or None."
+            )
+        loss = self.read_loss(estimator)
+        n = len(y)
+        super().__init__(
+            estimator, loss, fit_intercept=estimator.fit_intercept,
+            l2_strength=self.loss_factor * n * self.alpha, classes=self.classes,
+        )
+        c = self.uniform_row_weight(y, sample_weight)
+        self.penalty_share = float(self.loss_factor * self.alpha / c)
+
+    def read_loss(self, estimator):
+        """The loss object; sets ``loss_factor``, ``alpha``, ``classes`` and the flags.
+
+        The flags are ``is_classifier`` and ``has_proba``.
+
+        Parameters
+        ----------
+        estimator : SGDClassifier or SGDRegressor, fitted
+
+        Returns
+        -------
+        LinearLoss
+            The loss object (:class:`~skinfluence.models.OneVsRestLoss` for a
+            multiclass classifier).
+        """
         make_loss, self.loss_factor = SGD_LOSSES[estimator.loss]
         self.alpha = 0.0 if estimator.penalty is None else float(estimator.alpha)
         self.is_classifier = isinstance(estimator, SGDClassifier)
         self.has_proba = estimator.loss == "log_loss"
-        classes = np.asarray(estimator.classes_) if self.is_classifier else None
-        n = len(y)
+        self.classes = np.asarray(estimator.classes_) if self.is_classifier else None
         loss = make_loss(estimator)
-        if self.is_classifier and len(classes) > 2:  # one-vs-rest, K objectives
+        if self.is_classifier and len(self.classes) > 2:  # one-vs-rest, K objectives
             self.has_proba = False
             binary = LogisticMarginLoss() if estimator.loss == "log_loss" else loss
-            loss = OneVsRestLoss(binary, len(classes))
-        super().__init__(
-            estimator, loss, fit_intercept=estimator.fit_intercept,
-            l2_strength=self.loss_factor * n * self.alpha, classes=classes,
-        )
+            loss = OneVsRestLoss(binary, len(self.classes))
+        return loss
+
+    def uniform_row_weight(self, y, sample_weight):
+        """Set ``class_weight``; the rows' common weight ``c`` (else refuse).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,)
+        sample_weight : ndarray of shape (n_samples,) or None
+
+        Returns
+        -------
+        float
+            ``c``, the weight of every row (1.0 without rows).
+
+        Raises
+        ------
+        ValueError
+            When the rows' weights (sample_weight x class_weight) differ.
+        """
+        n = len(y)
         sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
         c = sw
         if self.is_classifier:
             self.class_weight = resolved_class_weight(
-                estimator.class_weight, classes, self.encode_target(y), sw,
+                self.estimator.class_weight, self.classes, self.encode_target(y), sw,
                 with_sample_weight=False,
             )
             c = self.row_weights(self.encode_target(y), sw)
         if n and np.ptp(c) > 1e-12 * np.abs(c).max():
             raise ValueError(
-                f"{type(estimator).__name__} with non-uniform sample_weight or "
+                f"{type(self.estimator).__name__} with non-uniform sample_weight or "
                 "class_weight is not supported: its penalty is shared per row, not "
                 "per unit of weight. Fit without weights (or with equal weights)."
             )
-        self.penalty_share = float(self.loss_factor * self.alpha / (c[0] if n else 1.0))
+        return float(c[0]) if n else 1.0
 
     def encode_target(self, y):
         """Class indices (classifier) or floats of shape ``(n, 1)`` (regressor).
