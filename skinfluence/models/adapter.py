@@ -4,10 +4,11 @@ import warnings
 from abc import ABC, abstractmethod
 
 import numpy as np
+from sklearn.utils.validation import check_array
 
 from .objective import LinearObjective
 
-__all__ = ["LinearModelAdapter", "REFIT_TOL", "REFIT_MIN_ITER"]
+__all__ = ["LinearModelAdapter", "SingleOutputRegressor", "REFIT_TOL", "REFIT_MIN_ITER"]
 
 #: ``refit`` converges to this ``tol`` ...
 REFIT_TOL = 1e-12
@@ -322,3 +323,48 @@ class LinearModelAdapter(LinearObjective, ABC):
             warnings.simplefilter("ignore", FutureWarning)
             est.fit(X, y, **kwargs)
         return est
+
+
+class SingleOutputRegressor:
+    """Mixin of the readers of a one-output regressor (GLMs, Lasso/ElasticNet, Huber).
+
+    ``Y`` is the float target as one column; ``target="prediction"`` is
+    ``predict()``, a function of the one decision value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.models.adapter import SingleOutputRegressor
+    >>> SingleOutputRegressor().encode_target([1, 2.5]).tolist()
+    [[1.0], [2.5]]
+    """
+
+    def encode_target(self, y):
+        """``y`` as a float column, shape (n_samples, 1).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 1)
+        """
+        Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if Y.ndim != 1:
+            name = type(getattr(self, "estimator", self)).__name__
+            raise ValueError(f"y must be 1-D for {name}.")
+        return Y[:, None]
+
+    def decision_weights(self, Y):
+        """Ones: ``target="prediction"`` is ``predict()``.
+
+        Parameters
+        ----------
+        Y : ndarray of shape (n_samples, 1)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 1)
+        """
+        return np.ones((len(Y), 1))

@@ -3,15 +3,15 @@
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import ElasticNet, Lasso, LassoCV
-from sklearn.utils.validation import check_array
 
 from .active_set import ActiveSetAdapter
+from .adapter import SingleOutputRegressor
 from .losses import SquaredLoss
 
 __all__ = ["ElasticNetAdapter"]
 
 
-class ElasticNetAdapter(ActiveSetAdapter):
+class ElasticNetAdapter(SingleOutputRegressor, ActiveSetAdapter):
     r"""Reader for Lasso, ElasticNet, LassoCV and ElasticNetCV (one output).
 
     scikit-learn minimises the *mean form* (``s_i`` = sample_weight,
@@ -80,35 +80,6 @@ class ElasticNetAdapter(ActiveSetAdapter):
             fit_intercept=estimator.fit_intercept, l2_strength=l2 * total,
             l1_strength=l1 * total, penalty_share=l2, l1_share=l1,
         )
-
-    def encode_target(self, y):
-        """``y`` as floats of shape ``(n, 1)``.
-
-        Parameters
-        ----------
-        y : array-like of shape (n_samples,)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 1)
-        """
-        Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if Y.ndim != 1:
-            raise ValueError(f"y must be 1-D for {type(self.estimator).__name__}.")
-        return Y[:, None]
-
-    def decision_weights(self, Y):
-        """Ones: ``target="prediction"`` is ``predict()``.
-
-        Parameters
-        ----------
-        Y : ndarray of shape (n_samples, 1)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 1)
-        """
-        return np.ones((len(Y), 1))
 
     def refit_estimator(self):
         """An unfitted Lasso or ElasticNet minimising the same objective.

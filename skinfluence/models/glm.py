@@ -3,9 +3,8 @@
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import GammaRegressor, PoissonRegressor, TweedieRegressor
-from sklearn.utils.validation import check_array
 
-from .adapter import LinearModelAdapter
+from .adapter import LinearModelAdapter, SingleOutputRegressor
 from .glm_losses import TweedieLoss
 
 __all__ = ["GLMAdapter", "glm_loss"]
@@ -42,7 +41,7 @@ def glm_loss(estimator):
     raise TypeError(f"{type(estimator).__name__} is not a scikit-learn GLM.")
 
 
-class GLMAdapter(LinearModelAdapter):
+class GLMAdapter(SingleOutputRegressor, LinearModelAdapter):
     r"""Reader for PoissonRegressor, GammaRegressor and TweedieRegressor.
 
     scikit-learn minimises the *mean-form* objective (``s_i`` = sample_weight,
@@ -109,24 +108,9 @@ class GLMAdapter(LinearModelAdapter):
         -------
         ndarray of shape (n_samples, 1)
         """
-        Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if Y.ndim != 1:
-            raise ValueError(f"y must be 1-D for {type(self.estimator).__name__}.")
-        self.loss_function.check_target(Y)
-        return Y[:, None]
-
-    def decision_weights(self, Y):
-        """Ones: the prediction is a function of the one output ``z``.
-
-        Parameters
-        ----------
-        Y : ndarray of shape (n_samples, 1)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 1)
-        """
-        return np.ones((len(Y), 1))
+        Y = super().encode_target(y)
+        self.loss_function.check_target(Y[:, 0])
+        return Y
 
     def prediction(self, u):
         """``predict()``: the mean ``mu = h(u)`` for decision value ``u``.

@@ -52,9 +52,8 @@ Conventions:
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils.validation import check_array
 
-from .adapter import LinearModelAdapter
+from .adapter import LinearModelAdapter, SingleOutputRegressor
 from .design import augmented_tdot
 from .margin_losses import HuberLoss
 
@@ -93,7 +92,7 @@ class ScaledHuberLoss(HuberLoss):
         return loss / self.scale, dr / self.scale, d2r / self.scale
 
 
-class HuberAdapter(LinearModelAdapter):
+class HuberAdapter(SingleOutputRegressor, LinearModelAdapter):
     r"""Reader for HuberRegressor, with its scale ``sigma`` as a parameter.
 
     As a :class:`~skinfluence.models.LinearObjective` it is the objective at the
@@ -156,35 +155,6 @@ class HuberAdapter(LinearModelAdapter):
         if not self.fit_intercept:
             # scikit-learn's warm start always appends intercept_ and then fits one
             self.warm_start_attributes = ()
-
-    def encode_target(self, y):
-        """``y`` as floats of shape ``(n, 1)``.
-
-        Parameters
-        ----------
-        y : array-like of shape (n_samples,)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 1)
-        """
-        Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if Y.ndim != 1:
-            raise ValueError("y must be 1-D for HuberRegressor.")
-        return Y[:, None]
-
-    def decision_weights(self, Y):
-        """Ones: ``target="prediction"`` is ``predict()``.
-
-        Parameters
-        ----------
-        Y : ndarray of shape (n_samples, 1)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 1)
-        """
-        return np.ones((len(Y), 1))
 
     def refit_estimator(self):
         """A clone of the HuberRegressor (same ``epsilon``, ``alpha``).
