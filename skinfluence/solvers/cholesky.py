@@ -126,6 +126,42 @@ class CholeskySolver(HessianSolver):
         S = self.scale_ if B.ndim == 1 else self.scale_[:, None]
         return S * linalg.cho_solve(self.factor_, S * B, check_finite=False)
 
+    def inverse(self):
+        """``H^{-1}`` from the factor by LAPACK ``potri`` (a third of the flops of
+        ``n_params`` solves), formed once and kept in ``inverse_``.
+
+        Returns
+        -------
+        H_inv : ndarray of shape (n_params, n_params)
+            Symmetric; with a null space, the pseudo-inverse ``H^+``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.linear_model import Ridge
+        >>> from skinfluence import InfluenceExplainer
+        >>> from skinfluence.solvers import CholeskySolver
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+        >>> solver = CholeskySolver().fit(op)
+        >>> np.allclose(solver.inverse(), solver.solve(np.eye(op.n_params)))
+        True
+        """
+        if getattr(self, "inverse_", None) is None:
+            U, lower = self.factor_
+            A, info = lapack.dpotri(U, lower=lower)
+            if info != 0:
+                raise SingularHessianError(f"LAPACK dpotri failed (info={info}).")
+            A = np.triu(A) + np.triu(A, 1).T if not lower else np.tril(A) + np.tril(A, -1).T
+            A *= self.scale_[:, None]
+            A *= self.scale_[None, :]
+            N = getattr(self, "null_space_", None)
+            if N is not None:  # H^+ = P (H + s N N^T)^{-1} P, P = I - N N^T
+                AN = A @ N
+                A = A - AN @ N.T - N @ AN.T + N @ ((N.T @ AN) @ N.T)
+            self.inverse_ = A
+        return self.inverse_
+
     def quad_form(self, B):
         """``diag(B.T H^{-1} B)`` with one triangular solve: ``||U^{-T} B||^2``.
 
