@@ -239,3 +239,21 @@ def test_lissa_takes_the_explainer_random_state_only_when_it_has_none(breast_can
     fit = lambda s, rs: InfluenceExplainer(est, solver=s, random_state=rs).fit(X, y)
     assert fit(LissaSolver(recursion_depth=5), 7).solver_.random_state == 7
     assert fit(LissaSolver(recursion_depth=5, random_state=1), 7).solver_.random_state == 1
+
+
+def test_cholesky_inverse_is_the_symmetric_pseudo_inverse(case):
+    """CholeskySolver.inverse (LAPACK potri on the factor) equals n_params solves
+    with the identity, is symmetric, and with a null space (multinomial) is the
+    pseudo-inverse: H H^+ H = H and H^+ N = 0."""
+    est, X, y, Xt, yt = case
+    ex = _explainer(est, X, y, solver="cholesky")
+    solver, H = ex.solver_, ex.operator_.dense()
+    A = solver.inverse()
+    ref = CholeskySolver().fit(ex.operator_).solve(np.eye(solver.n_params))
+    scale = np.abs(ref).max()
+    assert np.abs(A - ref).max() <= 1e-10 * scale, np.abs(A - ref).max() / scale
+    assert np.abs(A - A.T).max() <= 1e-12 * scale
+    _close(H @ A @ H, H, 1e-9)
+    N = getattr(solver, "null_space_", None)
+    if N is not None:
+        assert np.abs(A @ N).max() <= 1e-10 * scale, np.abs(A @ N).max() / scale
