@@ -17,7 +17,15 @@ from .mean import mean_influence_first_order
 from .shifts import first_order_shifts, newton_operator, newton_shifts
 from .topk import StreamingTopK
 
-__all__ = ["BlockLoop"]
+__all__ = ["BlockLoop", "INFLUENCE_ALTERNATIVES", "SHIFTS_ALTERNATIVES"]
+
+#: What to call instead when ``influence()`` / ``params_influence()`` is over budget.
+INFLUENCE_ALTERNATIVES = ("top_influences(X_test, y_test, k) streams the k most "
+                          "helpful and harmful rows per test row in bounded memory, "
+                          "and population_influence(X_test, y_test, populations) "
+                          "sums over groups of rows without the full matrix.")
+SHIFTS_ALTERNATIVES = ("population_influence(X_test, y_test, populations) and "
+                       "self_influence() need no per-row parameter vectors.")
 
 
 class BlockLoop:
@@ -184,11 +192,8 @@ class BlockLoop:
         True
         """
         obj = self.objective
-        check_output_size(
-            (X.shape[0], obj.n_rows), memory_budget(self.max_memory), "influence()",
-            "top_influences(X_test, y_test, k) streams the k most helpful and harmful "
-            "rows per test row in bounded memory, and population_influence(X_test, "
-            "y_test, populations) sums over groups of rows without the full matrix.")
+        check_output_size((X.shape[0], obj.n_rows), memory_budget(self.max_memory),
+                          "influence()", INFLUENCE_ALTERNATIVES)
         test, inverse = self.target_rows(X, Y, target), self._inverse()
         out = np.empty((test.n_test, obj.n_rows))
         inplace = shares_memory(self.n_jobs)  # threads: each block writes its columns
@@ -198,8 +203,7 @@ class BlockLoop:
             return influence_block(obj, test, rows, inverse, out=view)
 
         results, blocks = self._map(block, test.n_test, False, inplace)
-        # zip takes results first, so the generator is exhausted
-        for values, rows in zip(results, blocks):
+        for values, rows in zip(results, blocks):  # results first: all are drained
             if not inplace:
                 out[:, rows] = values
         return out
@@ -376,10 +380,9 @@ class BlockLoop:
         True
         """
         obj = self.objective
-        check_output_size(
-            (obj.n_rows, obj.adapter.n_params), memory_budget(self.max_memory),
-            "params_influence()", "population_influence(X_test, y_test, populations) "
-            "and self_influence() need no per-row parameter vectors.")
+        check_output_size((obj.n_rows, obj.adapter.n_params),
+                          memory_budget(self.max_memory), "params_influence()",
+                          SHIFTS_ALTERNATIVES)
         inverse = self._inverse()
 
         def block(rows):
@@ -389,8 +392,7 @@ class BlockLoop:
 
         out = None  # width from the first block: ``transform`` may change the layout
         results, blocks = self._map(block, 0, collect=False)
-        # zip takes results first, so the generator is exhausted
-        for values, rows in zip(results, blocks):
+        for values, rows in zip(results, blocks):  # results first: all are drained
             if out is None:
                 out = np.empty((obj.n_rows, values.shape[1]))
             out[rows] = values

@@ -22,6 +22,8 @@ Newton shifts.
 import numpy as np
 
 from ..parallel import check_output_size, map_blocks, memory_budget, row_blocks
+from ..targets import make_target
+from .loop import INFLUENCE_ALTERNATIVES, SHIFTS_ALTERNATIVES
 from .topk import StreamingTopK
 
 __all__ = ["ShiftLoop"]
@@ -82,6 +84,10 @@ class ShiftLoop:
         a = self.adapter
         Z, Xa = a.decision(X), a.augmented_rows(X)
         dz = Xa @ shifts[:, : a.n_params].T  # the decision values' moves
+        return self._change(target, Z, Y, dz)
+
+    def _change(self, target, Z, Y, dz):
+        """``Q(z_t) - Q(z_t + dz_ts)``: (n, n_shifts); first order: linear in ``dz``."""
         if self.method == "first_order":
             return -target.gradient(Z, Y)[:, :1] * dz
         moved = target.value(Z[:, None, :] + dz[..., None], Y)
@@ -119,11 +125,8 @@ class ShiftLoop:
         >>> loop.influence(X[:3], ex.Y_[:3], Q).shape
         (3, 442)
         """
-        check_output_size(
-            (X.shape[0], self.n_rows), memory_budget(self.max_memory), "influence()",
-            "top_influences(X_test, y_test, k) streams the k most helpful and harmful "
-            "rows per test row in bounded memory, and population_influence(X_test, "
-            "y_test, populations) sums over groups of rows without the full matrix.")
+        check_output_size((X.shape[0], self.n_rows), memory_budget(self.max_memory),
+                          "influence()", INFLUENCE_ALTERNATIVES)
         results, _ = self._map(lambda rows: self._block(X, Y, target, rows),
                                X.shape[0])
         return np.hstack(results)
@@ -223,15 +226,11 @@ class ShiftLoop:
         >>> np.allclose(loop.self_influence(), np.diag(full))
         True
         """
-        from ..targets import make_target  # targets is a top-level module
-
         Q, X, Y = make_target("loss", self.adapter), self.engine.X, self.engine.Y
 
         def block(rows):
-            Z, Yr, dz = self.adapter.decision(X[rows]), Y[rows], self._own_moves(rows)
-            if self.method == "first_order":
-                return -Q.gradient(Z, Yr)[:, 0] * dz
-            return Q.value(Z, Yr) - Q.value(Z + dz[:, None], Yr)
+            Z, dz = self.adapter.decision(X[rows]), self._own_moves(rows)
+            return self._change(Q, Z, Y[rows], dz[:, None])[:, 0]
 
         results, _ = self._map(block, 1)
         return np.concatenate(results)
@@ -329,11 +328,9 @@ class ShiftLoop:
         >>> np.allclose(loop.shifts(), ex.removal_.shifts(slice(None), "newton"))
         True
         """
-        check_output_size(
-            (self.n_rows, self.engine.n_phi), memory_budget(self.max_memory),
-            "params_influence()",
-            "population_influence(X_test, y_test, populations) and self_influence() "
-            "need no per-row parameter vectors.")
+        check_output_size((self.n_rows, self.engine.n_phi),
+                          memory_budget(self.max_memory), "params_influence()",
+                          SHIFTS_ALTERNATIVES)
 
         def block(rows):
             s = self.engine.shifts(rows, self.method)
