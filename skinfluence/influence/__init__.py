@@ -5,6 +5,8 @@
   out of it, and the stationarity check.
 - :mod:`~skinfluence.influence.shifts`: parameter shifts ``theta_{-S} - theta``,
   first order ``H^{-1} g`` and Newton ``(H - H_S)^{-1} g``.
+- :mod:`~skinfluence.influence.kinks`: Newton's shifts continued across the kinks
+  of piecewise-quadratic losses (SGD, LinearSVC/SVR) to the exact optima.
 - :mod:`~skinfluence.influence.kernels`: influence of a block of training rows on
   test rows (one GEMM per block of rows for first order; Q evaluated exactly for
   Newton), and of each row on itself.
@@ -35,6 +37,7 @@ from .kernels import (
     retrain_effects,
     self_influence_block,
 )
+from .kinks import KinkSides, follow_kinks, has_kinks
 from .mean import mean_influence_first_order
 from .own_row import own_decision_shifts
 from .objective import (
@@ -62,14 +65,17 @@ __all__ = [
     "REFIT_STATIONARITY_TOLERANCE",
     "STATIONARITY_TOLERANCE",
     "FittedObjective",
+    "KinkSides",
     "StreamingTopK",
     "TargetRows",
     "check_chunked_solver",
     "chunked_operator",
     "explicit_inverse",
     "fit_chunked",
+    "follow_kinks",
     "first_order_shifts",
     "gradient_norms",
+    "has_kinks",
     "refit_without",
     "influence_block",
     "mean_influence_first_order",

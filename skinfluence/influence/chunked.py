@@ -22,6 +22,7 @@ from ..parallel import memory_budget
 from ..solvers import CholeskySolver, HessianOperator, make_solver, resolve_solver
 from .kernels import TargetRows, influence_block, self_influence_block
 from .loop import BlockLoop
+from .kinks import has_kinks
 from .objective import FittedObjective, warn_if_not_stationary
 from .shifts import newton_operator
 from .topk import StreamingTopK
@@ -82,6 +83,11 @@ def fit_chunked(estimator, X, y, sample_weight, params):
             "parameter shifts (skinfluence.influence.ShiftLoop), which the Dask path "
             "does not compute: pass an in-memory X."
         )
+    if params.get("method") == "newton" and has_kinks(adapter):
+        raise ValueError(
+            f"method='newton' follows the rows crossing the kinks of "
+            f"{type(estimator).__name__}'s loss, which needs every training row at "
+            "once: pass an in-memory X, or use method='first_order' with Dask.")
     budget = memory_budget(params["max_memory"])
     check_chunked_solver(params["solver"], adapter.n_params, budget)
     Y = adapter.encode_target(y)

@@ -13,6 +13,7 @@ from ..parallel import (blas_limit, check_output_size, count_nonzero, map_blocks
 from ..solvers import CholeskySolver, row_leverages
 from .kernels import (TargetRows, influence_block, population_influence,
                       self_influence_block, self_influence_from_leverages)
+from .kinks import has_kinks
 from .mean import mean_influence_first_order
 from .shifts import first_order_shifts, newton_operator, newton_shifts
 from .topk import StreamingTopK
@@ -298,7 +299,7 @@ class BlockLoop:
         ``J_j H^{-1} J_j^T`` of all rows come from
         :func:`~skinfluence.solvers.row_leverages` (exact dual or primal form
         where the budget allows, else calibrated and its error reported) instead
-        of one solve per row. Mean-form objectives (GLMs) keep the per-row path.
+        of one solve per row. Mean-form objectives, kinked losses: per row.
 
         Examples
         --------
@@ -312,8 +313,8 @@ class BlockLoop:
         True
         """
         obj = self.objective
-        if obj.penalty_gradient is None and obj.operator is not None \
-                and not isinstance(obj.solver, CholeskySolver):
+        if obj.penalty_gradient is None and obj.operator is not None and not (
+                isinstance(obj.solver, CholeskySolver) or has_kinks(obj.adapter)):
             lev = row_leverages(obj.operator, obj.solver, max_memory=self.max_memory,
                                 random_state=self.random_state, verbose=self.verbose)
             return self_influence_from_leverages(obj, lev.leverages, self.method)

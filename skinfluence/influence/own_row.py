@@ -25,7 +25,8 @@ import numpy as np
 
 from ..models import PenaltyShareNewton
 from ..parallel import blas_limit, count_nonzero, row_blocks
-from .shifts import explicit_inverse, newton_operator, solve_row_systems
+from .kinks import has_kinks
+from .shifts import explicit_inverse, newton_operator, newton_shifts, solve_row_systems
 
 __all__ = ["own_decision_shifts"]
 
@@ -100,8 +101,10 @@ def _block(objective, rows, method, inverse, share):
     Xr = objective.X[rows]
     Xa = a.augmented_rows(Xr)
     m, K, d = Xa.shape[0], a.n_outputs, a.n_dof
-    if isinstance(inverse, PenaltyShareNewton):  # exact mean-form steps
-        shifts = inverse.shifts(Xr, objective.Y[rows], objective.weights[rows])
+    if isinstance(inverse, PenaltyShareNewton) or (method == "newton"
+                                                   and has_kinks(a)):
+        # exact mean-form steps; with kinks, the steps that follow crossing rows
+        shifts = newton_shifts(objective, rows, inverse)
         return np.einsum("jka,ja->jk", shifts.reshape(m, K, d), Xa)
     M = _leverage_blocks(objective, Xr, Xa, inverse)
     E = objective.removed_gradient(rows)

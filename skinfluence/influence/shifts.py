@@ -9,6 +9,7 @@ All in the adapter's augmented layout (``(K, n_dof)`` raveled).
 import numpy as np
 
 from ..models import PenaltyShareNewton, augmented_dot
+from .kinks import PopulationRemoval, RowRemovals, follow_kinks, has_kinks
 
 __all__ = [
     "EXPLICIT_INVERSE_MAX_PARAMS",
@@ -155,6 +156,15 @@ def newton_shifts(objective, rows, inverse=None):
     >>> newton_shifts(obj, slice(0, 4)).shape
     (4, 11)
     """
+    shifts = _one_newton_step(objective, rows, inverse)
+    if not has_kinks(objective.adapter):
+        return shifts
+    index = np.arange(objective.n_rows)[rows]
+    return follow_kinks(objective, shifts, RowRemovals(objective, index, inverse))
+
+
+def _one_newton_step(objective, rows, inverse):
+    """``(H - H_j)^{-1} g_j`` (see :func:`newton_shifts`)."""
     a = objective.adapter
     Xr = objective.X[rows]
     if isinstance(inverse, PenaltyShareNewton):
@@ -265,5 +275,9 @@ def population_shifts(objective, populations, method, fit_solver):
         if method == "first_order":
             shifts[s] = objective.solver.solve(g)
         else:
-            shifts[s] = fit_solver(objective.operator.without_rows(idx)).solve(g)
+            solver = fit_solver(objective.operator.without_rows(idx))
+            shifts[s] = solver.solve(g)
+            if has_kinks(objective.adapter):
+                removal = PopulationRemoval(objective, np.asarray(idx), solver)
+                shifts[s] = follow_kinks(objective, shifts[s:s + 1], removal)[0]
     return shifts

@@ -44,6 +44,9 @@ class LinearLoss(ABC):
 
     curvature_is_diagonal = True
     shift_invariant = False
+    #: Where a piecewise-quadratic loss's curvature jumps, in the coordinate of
+    #: :meth:`kink_coordinate`; empty for smooth losses.
+    kinks = ()
 
     def __init__(self, n_outputs=1):
         self.n_outputs = int(n_outputs)
@@ -82,6 +85,13 @@ class LinearLoss(ABC):
         -------
         ndarray of shape (..., n_classes) for classification, (..., K) otherwise
         """
+
+    def kink_coordinate(self, Z, Y):
+        """Where each output sits relative to :attr:`kinks`: (n, K), slope +-1 in ``z``.
+
+        Only for losses with kinks (the margin ``s z`` or the residual ``z - y``).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no kinks.")
 
     def loss(self, Z, Y):
         """Per-row loss, shape ``Z.shape[:-1]`` (see :meth:`loss_terms`)."""

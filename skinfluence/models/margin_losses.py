@@ -35,6 +35,9 @@ class _MarginLoss(LinearLoss):
         """Loss, ``d/dm`` and ``d2/dm2`` at margins ``m`` (elementwise)."""
         raise NotImplementedError
 
+    def kink_coordinate(self, Z, Y):
+        return (2.0 * np.asarray(Y, dtype=np.float64) - 1.0)[..., None] * Z
+
     def loss_terms(self, Z, Y, *, gradient=False, curvature=False):
         s = 2.0 * np.asarray(Y, dtype=np.float64) - 1.0
         loss, dm, d2m = self.margin_terms(s * Z[..., 0])
@@ -59,6 +62,8 @@ class ModifiedHuberLoss(_MarginLoss):
     ([0.25, 8.0], [-1.0, -4.0], [2.0, 0.0])
     """
 
+    kinks = (-1.0, 1.0)
+
     def margin_terms(self, m):
         quad = (m >= -1.0) & (m < 1.0)
         loss = np.where(m >= 1.0, 0.0, np.where(quad, (1.0 - m) ** 2, -4.0 * m))
@@ -78,6 +83,8 @@ class SquaredHingeLoss(_MarginLoss):
     >>> loss.tolist(), dz.ravel().tolist(), d2z.ravel().tolist()
     ([2.25, 0.0], [3.0, 0.0], [2.0, 0.0])
     """
+
+    kinks = (1.0,)
 
     def margin_terms(self, m):
         active = m < 1.0
@@ -130,11 +137,15 @@ class OneVsRestLoss(LinearLoss):
     def __init__(self, binary, n_classes):
         super().__init__(n_classes)
         self.binary = binary
+        self.kinks = binary.kinks
+
+    def kink_coordinate(self, Z, Y):
+        s = -np.ones(Z.shape)
+        np.put_along_axis(s, np.asarray(Y)[..., None], 1.0, axis=-1)
+        return s * Z
 
     def loss_terms(self, Z, Y, *, gradient=False, curvature=False):
-        Y = np.asarray(Y)
-        s = -np.ones(Z.shape)
-        np.put_along_axis(s, Y[..., None], 1.0, axis=-1)
+        s = self.kink_coordinate(np.ones(Z.shape), Y)
         loss, dm, d2m = self.binary.margin_terms(s * Z)
         return (loss.sum(axis=-1), s * dm if gradient else None,
                 d2m if curvature else None)
@@ -149,6 +160,10 @@ class _ResidualLoss(LinearLoss):
     def __init__(self, epsilon):
         super().__init__(1)
         self.epsilon = float(epsilon)
+        self.kinks = (-self.epsilon, self.epsilon)
+
+    def kink_coordinate(self, Z, Y):
+        return Z - np.asarray(Y, dtype=np.float64)
 
     def residual_terms(self, r):
         """Loss, ``d/dr`` and ``d2/dr2`` at residuals ``r`` (elementwise)."""
