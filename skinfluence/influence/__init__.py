@@ -6,7 +6,8 @@
 - :mod:`~skinfluence.influence.shifts`: parameter shifts ``theta_{-S} - theta``,
   first order ``H^{-1} g`` and Newton ``(H - H_S)^{-1} g``.
 - :mod:`~skinfluence.influence.kinks`: Newton's shifts continued across the kinks
-  of piecewise-quadratic losses (SGD, LinearSVC/SVR) to the exact optima.
+  of piecewise-quadratic losses (SGD, LinearSVC/SVR) to the exact optima, with
+  :mod:`~skinfluence.influence.removed_units` (``H_{-j}^{-1}`` on single units).
 - :mod:`~skinfluence.influence.kernels`: influence of a block of training rows on
   test rows (one GEMM per block of rows for first order; Q evaluated exactly for
   Newton), and of each row on itself.

@@ -27,21 +27,23 @@ for a mean-form objective (SGD) from ``(H - c_j Pi)^{-1}``, which
 :class:`~skinfluence.models.PenaltyShareNewton` gives for every row (beyond its
 size limit the share's curvature is left out, as in ``delta_1``). Units that
 may cross are those whose distance to their nearest kink is within
-``||[x_i, 1]|| ||delta_k||`` (Cauchy-Schwarz); they are then checked exactly. The removed rows themselves never count.
+``||[x_i, 1]|| ||delta_k||`` (Cauchy-Schwarz); they are then checked exactly.
+The removed rows themselves never count.
 """
 
 import numpy as np
 from scipy import sparse
 
-from ..models import PenaltyShareNewton
+from .removed_units import unit_vectors
 
-__all__ = ["KinkSides", "PopulationRemoval", "RowRemovals", "follow_kinks", "has_kinks",
-           "inverse_apply", "unit_vectors"]
+__all__ = ["KinkSides", "follow_kinks", "has_kinks"]
 
 #: Rounds of "solve, then look for rows that newly cross".
 MAX_ROUNDS = 20
 #: Newton steps on the pieces of one round's ``|U|``-equation system.
 MAX_PIECE_STEPS = 50
+#: float64 values per array in one chunk of removals (32 MiB).
+BLOCK_ENTRIES = 2**22
 
 
 def has_kinks(adapter):
@@ -115,101 +117,24 @@ class KinkSides:
         sq = (np.asarray(X.multiply(X).sum(axis=1)).ravel() if sparse.issparse(X)
               else np.einsum("ij,ij->i", X, X))
         self.norm = np.sqrt(sq + a.fit_intercept)
+        # a unit can cross only if ||delta_k|| >= distance / norm (Cauchy-Schwarz)
+        ratio = self.distance / np.maximum(self.norm, np.finfo(float).tiny)[:, None]
+        self.ratio_order = [np.argsort(ratio[:, k]) for k in range(ratio.shape[1])]
+        self.ratio_sorted = [ratio[o, k] for k, o in enumerate(self.ratio_order)]
 
     def regions(self, coordinate):
-        """The piece each coordinate lies on (as :attr:`region`)."""
+        """The piece each coordinate lies on (as :attr:`region`).
+
+        Parameters
+        ----------
+        coordinate : ndarray
+            Values of :meth:`~skinfluence.models.LinearLoss.kink_coordinate`.
+
+        Returns
+        -------
+        ndarray of int, the shape of ``coordinate``
+        """
         return np.searchsorted(self.kinks, coordinate, side="right")
-
-
-def inverse_apply(objective, inverse, V):
-    """``H^{-1} v`` for the rows ``v`` of V (n_vectors, n_params)."""
-    if isinstance(inverse, PenaltyShareNewton):
-        return (V @ inverse.basis) @ inverse.basis.T
-    if inverse is not None:
-        return V @ inverse
-    return objective.solver.solve(V.T).T
-
-
-def unit_vectors(adapter, X, rows, outputs):
-    """``J_u = e_k (x) [x_i, 1]`` for units (rows[m], outputs[m]): (m, n_params)."""
-    K, d = adapter.n_outputs, adapter.n_dof
-    V = np.zeros((len(rows), K, d))
-    V[np.arange(len(rows)), outputs] = adapter.augmented_rows(X[rows])
-    return V.reshape(len(rows), K * d)
-
-
-class RowRemovals:
-    """``H_{-j}^{-1} J_u^T`` for single removed rows ``j``, by Woodbury from ``H^{-1}``.
-
-    Parameters
-    ----------
-    objective : FittedObjective
-    rows : ndarray of int
-        The removed rows, one per removal.
-    inverse : ndarray, PenaltyShareNewton or None
-        As for :func:`~skinfluence.influence.newton_shifts`.
-    """
-
-    def __init__(self, objective, rows, inverse):
-        a = objective.adapter
-        K, b = a.n_outputs, len(rows)
-        self.objective, self.inverse, self.rows = objective, inverse, rows
-        units = unit_vectors(a, objective.X, np.repeat(rows, K),
-                             np.tile(np.arange(K), b))
-        self.T = self.apply(units, np.repeat(np.arange(b), K)).reshape(b, K, -1)
-        M = np.einsum("jkp,jlp->jkl", self.T, units.reshape(b, K, -1))
-        self.cD = objective.removed_curvature(rows)
-        self.system = np.eye(K) - np.einsum("jkl,jlm->jkm", self.cD, M)
-
-    def apply(self, V, removals):
-        """``A_j v`` for each row ``v`` of V and its removal ``j``: ``H^{-1}``, or
-        ``(H - c_j Pi)^{-1}`` for a mean-form objective's exact steps."""
-        inv = self.inverse
-        if not isinstance(inv, PenaltyShareNewton):
-            return inverse_apply(self.objective, inv, V)
-        c = self.objective.weights[self.rows[removals]]
-        lam = 1.0 / (1.0 - c[:, None] * inv.sigma)
-        return (lam * (V @ inv.basis)) @ inv.basis.T
-
-    def excluded(self, candidates, removals):
-        """(n_candidates, n_removals): the removal's own row."""
-        return candidates[:, None] == self.rows[removals][None, :]
-
-    def solve_units(self, removals, rows, outputs):
-        """``H_{-j}^{-1} J_u^T`` for units ``u`` of removal ``j``: (m, n_params)."""
-        obj = self.objective
-        J = unit_vectors(obj.adapter, obj.X, rows, outputs)
-        HJ = self.apply(J, removals)
-        T = self.T[removals]  # (m, K, P)
-        proj = np.einsum("mkp,mp->mk", T, J)  # J_j H^-1 J_u^T
-        w = np.linalg.solve(self.system[removals],
-                            np.einsum("mkl,ml->mk", self.cD[removals], proj)[..., None])
-        return HJ + np.einsum("mkp,mk->mp", T, w[..., 0])
-
-
-class PopulationRemoval:
-    """``H_{-S}^{-1} J_u^T`` for one removed population, from its fitted solver.
-
-    Parameters
-    ----------
-    objective : FittedObjective
-    rows : ndarray of int
-        The population.
-    solver : HessianSolver
-        Fitted on ``H - H_S``.
-    """
-
-    def __init__(self, objective, rows, solver):
-        self.objective, self.members, self.solver = objective, rows, solver
-
-    def excluded(self, candidates, removals):
-        """(n_candidates, 1): members of the population."""
-        return np.isin(candidates, self.members)[:, None]
-
-    def solve_units(self, removals, rows, outputs):
-        """``H_{-S}^{-1} J_u^T``: (m, n_params)."""
-        obj = self.objective
-        return self.solver.solve(unit_vectors(obj.adapter, obj.X, rows, outputs).T).T
 
 
 def follow_kinks(objective, shifts, removals):
@@ -222,6 +147,7 @@ def follow_kinks(objective, shifts, removals):
     shifts : ndarray of shape (n_removals, n_params)
         One Newton step per removal (``delta_1``).
     removals : RowRemovals or PopulationRemoval
+        (:mod:`skinfluence.influence.removed_units`)
         What is removed, and ``H_{-j}^{-1}`` on units.
 
     Returns
@@ -247,70 +173,90 @@ def follow_kinks(objective, shifts, removals):
     True
     """
     sides = KinkSides(objective)
+    n, K = sides.Z.shape
     first = np.array(shifts, dtype=np.float64)
     out = first.copy()
-    units = np.empty((0, 3), dtype=np.intp)  # (removal, row, output)
+    keys = np.empty(0, dtype=np.int64)  # units as (removal * n + row) * K + output
     pending = np.arange(len(first))
     for _ in range(MAX_ROUNDS):
         found = _crossing_units(objective, sides, out[pending], pending, removals)
-        merged = np.unique(np.vstack([units, found]), axis=0)
-        if len(merged) == len(units):
+        merged = np.union1d(keys, (found[:, 0] * n + found[:, 1]) * K + found[:, 2])
+        if len(merged) == len(keys):
             break
-        units, pending = merged, _gained(units, merged)
-        mine = np.isin(units[:, 0], pending)
-        out[pending] = _solve_pieces(objective, sides, first, units[mine], pending,
-                                     removals)
+        pending = np.flatnonzero(np.bincount(merged // (n * K), minlength=len(first))
+                                 > np.bincount(keys // (n * K), minlength=len(first)))
+        keys = merged
+        mine = keys[np.isin(keys // (n * K), pending)]
+        units = np.column_stack([mine // (n * K), mine // K % n, mine % K])
+        out[pending] = _solve_pieces(objective, sides, first, units, pending, removals)
     return out
 
 
-def _gained(old, new):
-    """Removals whose unit set grew."""
-    count_old = np.bincount(old[:, 0], minlength=new[:, 0].max() + 1)
-    count_new = np.bincount(new[:, 0], minlength=new[:, 0].max() + 1)
-    return np.flatnonzero(count_new > count_old[: len(count_new)])
-
-
 def _crossing_units(objective, sides, delta, removals_idx, removals):
-    """Units whose side changes at ``theta + delta_j``: (m, 3) of (removal, row, k)."""
+    """Units whose side changes at ``theta + delta_j``: (m, 3) of (removal, row, k).
+
+    Removals in chunks of similar reach ``||delta_k||``, each checked against the
+    rows within that reach of a kink (at most ``BLOCK_ENTRIES`` products at once).
+    """
     a = objective.adapter
     K, d = a.n_outputs, a.n_dof
     delta = delta.reshape(len(delta), K, d)
     found = [np.empty((0, 3), dtype=np.intp)]
     for k in range(K):
-        reach = np.linalg.norm(delta[:, k], axis=1).max(initial=0.0)
-        cand = np.flatnonzero(sides.distance[:, k] <= sides.norm * reach)
-        if not cand.size:
-            continue
-        dz = a.augmented_rows(objective.X[cand]) @ delta[:, k].T  # (n_cand, n_rem)
-        moved = sides.coordinate[cand, k, None] + sides.slope[cand, k, None] * dz
-        crossed = sides.regions(moved) != sides.region[cand, k, None]
-        crossed &= ~removals.excluded(cand, removals_idx)
-        i, j = np.nonzero(crossed)
-        found.append(np.column_stack([removals_idx[j], cand[i], np.full(len(i), k)]))
+        reach = np.linalg.norm(delta[:, k], axis=1)
+        by_reach = np.argsort(-reach)
+        start = 0
+        while start < len(by_reach):
+            n_cand = np.searchsorted(sides.ratio_sorted[k], reach[by_reach[start]],
+                                     side="right")
+            chunk = by_reach[start: start + max(1, BLOCK_ENTRIES // max(n_cand, 1))]
+            start += len(chunk)
+            if not n_cand:
+                continue
+            cand = sides.ratio_order[k][:n_cand]
+            dz = a.augmented_rows(objective.X[cand]) @ delta[chunk, k].T
+            moved = sides.coordinate[cand, k, None] + sides.slope[cand, k, None] * dz
+            crossed = sides.regions(moved) != sides.region[cand, k, None]
+            crossed &= ~removals.excluded(cand, removals_idx[chunk])
+            i, j = np.nonzero(crossed)
+            found.append(np.column_stack([removals_idx[chunk][j], cand[i],
+                                          np.full(len(i), k)]))
     return np.vstack(found)
 
 
 def _solve_pieces(objective, sides, first, units, pending, removals):
-    """The exact shifts of the removals in ``pending`` given their crossing units."""
-    a = objective.adapter
-    K, d = a.n_outputs, a.n_dof
-    b = len(pending)
+    """The exact shifts of the removals in ``pending`` given their crossing units,
+    in chunks of removals of at most ``BLOCK_ENTRIES`` values per array."""
     slot = np.searchsorted(pending, units[:, 0])  # pending is sorted
+    counts = np.bincount(slot, minlength=len(pending))
+    width = counts.max() * objective.adapter.n_params
+    out = np.empty((len(pending), objective.adapter.n_params))
+    for lo in range(0, len(pending), max(1, BLOCK_ENTRIES // width)):
+        hi = lo + max(1, BLOCK_ENTRIES // width)
+        mine = (slot >= lo) & (slot < hi)
+        out[lo:hi] = _solve_chunk(objective, sides, first, units[mine],
+                                  slot[mine] - lo, pending[lo:hi], removals)
+    return out
+
+
+def _solve_chunk(objective, sides, first, units, slot, pending, removals):
+    a = objective.adapter
+    b = len(pending)
     counts = np.bincount(slot, minlength=b)
     u = counts.max()
+    order = np.argsort(slot, kind="stable")
+    units, slot = units[order], slot[order]
     pos = np.arange(len(units)) - np.repeat(np.cumsum(counts) - counts, counts)
     rows = np.zeros((b, u), dtype=np.intp)
     outs = np.zeros((b, u), dtype=np.intp)
     valid = np.zeros((b, u), dtype=bool)
     rows[slot, pos], outs[slot, pos], valid[slot, pos] = units[:, 1], units[:, 2], True
-    V = np.zeros((b, u, K * d))
+    J = np.zeros((b, u, a.n_params))
+    J[slot, pos] = unit_vectors(a, objective.X, units[:, 1], units[:, 2])
+    V = np.zeros((b, u, a.n_params))
     V[slot, pos] = removals.solve_units(units[:, 0], units[:, 1], units[:, 2])
-    Xu = a.augmented_rows(objective.X[rows.ravel()]).reshape(b, u, d) * valid[..., None]
-    first_k = first[pending].reshape(b, K, d)[np.arange(b)[:, None], outs]
-    dz_first = np.einsum("jud,jud->ju", Xu, first_k)
-    Vk = V.reshape(b, u, K, d)[np.arange(b)[:, None, None], np.arange(u)[None, None, :],
-                               outs[:, :, None]]  # [j, u, v] -> block k_u of V_v
-    G = np.einsum("jud,juvd->juv", Xu, Vk)
+    dz_first = np.einsum("jup,jp->ju", J, first[pending])
+    G = J @ V.transpose(0, 2, 1)  # J_U H_-j^-1 J_U^T
     c = objective.weights[rows] * valid
     g0, D0 = sides.gradient[rows, outs], sides.curvature[rows, outs]
     dz = dz_first.copy()

@@ -9,7 +9,8 @@ All in the adapter's augmented layout (``(K, n_dof)`` raveled).
 import numpy as np
 
 from ..models import PenaltyShareNewton, augmented_dot
-from .kinks import PopulationRemoval, RowRemovals, follow_kinks, has_kinks
+from .kinks import follow_kinks, has_kinks
+from .removed_units import PopulationRemoval, RowRemovals
 
 __all__ = [
     "EXPLICIT_INVERSE_MAX_PARAMS",
