@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import sparse
 from sklearn.base import clone
 from test_sgd import (_data, _multiclass, _sgd, _sklearn_loss, _svm,
                       exact_optimum)
@@ -131,6 +132,9 @@ def test_liblinear_newton_matches_refits(name, data, monkeypatch):
     followed = _errors(-ex.params_influence()[rows], truth)
     cg = InfluenceExplainer(est, method="newton", solver="cg").fit(X, y)
     assert np.allclose(cg.self_influence(), ex.self_influence(), rtol=1e-5, atol=1e-12)
+    csr = InfluenceExplainer(est, method="newton").fit(sparse.csr_matrix(X), y)
+    np.testing.assert_allclose(csr.params_influence(), ex.params_influence(),
+                               rtol=1e-9, atol=1e-14)
     _one_step(monkeypatch)
     single = _errors(-ex.params_influence()[rows], truth)
     assert followed.max() < 1e-4, (
@@ -171,3 +175,34 @@ def test_dask_newton_with_kinks_is_refused():
     with pytest.raises(ValueError, match="needs every training row at once"):
         InfluenceExplainer(at, method="newton").fit(da.from_array(X, chunks=100), y)
     InfluenceExplainer(at).fit(da.from_array(X, chunks=100), y)  # first order: fine
+
+
+def test_elastic_net_sgd_on_its_active_set_follows_kinks(monkeypatch):
+    """SGD with an L1 part is read on its active set: at the exact optimum of the
+    elastic-net objective, Newton's followed shifts are the exact optima without
+    each row, on the rows whose removal keeps the signed support."""
+    from test_sgd_elastic_net import _removals, exact_optimum as en_optimum
+    from test_sgd_elastic_net import _sgd as en_sgd
+
+    from test_sgd import _breast_cancer
+
+    loss, alpha, rho = "modified_huber", 0.03, 0.5
+    X, y = _breast_cancer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = en_sgd(loss, alpha, rho, 3000).fit(X, y)
+    full = en_optimum(loss, X, y, alpha, rho, np.append(est.coef_.ravel(),
+                                                        est.intercept_))
+    at = copy.deepcopy(est)
+    at.coef_, at.intercept_ = full[None, :-1], full[-1:]
+    rows = np.random.RandomState(0).choice(len(y), 40, replace=False)
+    refits, kept = _removals(loss, X, y, alpha, rho, full, rows)
+    truth = (refits - full)[kept]
+    ex = InfluenceExplainer(at, method="newton").fit(X, y)
+    followed = _errors(-ex.params_influence()[rows][kept], truth)
+    _one_step(monkeypatch)
+    single = _errors(-ex.params_influence()[rows][kept], truth)
+    assert followed.max() < 1e-5, (
+        f"elastic-net {loss}: max relative error {followed.max():.2e} on "
+        f"{kept.sum()} rows (one step {single.max():.2e})")
+    assert single.max() > 1e-3, f"one step already exact ({single.max():.2e})"

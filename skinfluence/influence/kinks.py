@@ -31,9 +31,12 @@ may cross are those whose distance to their nearest kink is within
 The removed rows themselves never count.
 """
 
+import warnings
+
 import numpy as np
 from scipy import sparse
 
+from ..exceptions import InfluenceWarning
 from .removed_units import unit_vectors
 
 __all__ = ["KinkSides", "follow_kinks", "has_kinks"]
@@ -182,13 +185,16 @@ def follow_kinks(objective, shifts, removals):
         found = _crossing_units(objective, sides, out[pending], pending, removals)
         merged = np.union1d(keys, (found[:, 0] * n + found[:, 1]) * K + found[:, 2])
         if len(merged) == len(keys):
-            break
+            return out
         pending = np.flatnonzero(np.bincount(merged // (n * K), minlength=len(first))
                                  > np.bincount(keys // (n * K), minlength=len(first)))
         keys = merged
         mine = keys[np.isin(keys // (n * K), pending)]
         units = np.column_stack([mine // (n * K), mine // K % n, mine % K])
         out[pending] = _solve_pieces(objective, sides, first, units, pending, removals)
+    warnings.warn(f"method='newton': after {MAX_ROUNDS} rounds, {len(pending)} "
+                  "removals still moved other rows across a kink; their shifts are "
+                  "the last round's.", InfluenceWarning, stacklevel=2)
     return out
 
 
@@ -268,7 +274,13 @@ def _solve_chunk(objective, sides, first, units, slot, pending, removals):
         if np.abs(F).max() <= scale:
             break
         jac = np.eye(u) + G * (c * de)[:, None, :]
-        dz = dz - np.linalg.solve(jac, F[..., None])[..., 0]
+        try:
+            dz = dz - np.linalg.solve(jac, F[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            raise np.linalg.LinAlgError(
+                "method='newton': without one of the rows, the rows that cross a "
+                "kink leave the Hessian singular on their new side. Use "
+                "method='first_order' or damping > 0.") from None
     g, _ = _unit_terms(objective, sides, rows, outs, dz)
     beta = -c * (g - g0 - D0 * dz)
     return first[pending] + np.einsum("ju,jup->jp", beta, V)
