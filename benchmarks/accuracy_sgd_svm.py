@@ -55,10 +55,11 @@ def explain(est, X, y, Xt, yt, rows, truth, optimum=None):
         g = agreement(ex.influence(Xt, yt)[:, rows], truth)
         out[method] = (g["pearson"], g["slope"])
     gap = ex.relative_gradient_norm_
-    if optimum is not None:
+    if optimum is not None:  # (n_params,), or (K, n_params) for one-vs-rest
+        optimum = np.atleast_2d(optimum)
         at = copy.deepcopy(est)
-        at.coef_ = optimum[:-1].reshape(np.shape(est.coef_))
-        at.intercept_ = optimum[-1:].reshape(np.shape(est.intercept_))
+        at.coef_ = optimum[:, :-1].reshape(np.shape(est.coef_))
+        at.intercept_ = optimum[:, -1].reshape(np.shape(est.intercept_))
         ex = InfluenceExplainer(at, method="newton").fit(X, y)
         g = agreement(ex.influence(Xt, yt)[:, rows], truth)
         out["newton at the exact optimum"] = (g["pearson"], g["slope"])
@@ -99,7 +100,7 @@ def ovr_draw(loss, data, seed):
         q(full) - q([T.exact_optimum(loss, np.delete(X, j, 0),
                                      np.delete((y == k) * 1.0, j), full[k])
                      for k in range(K)]) for j in rows])
-    return explain(est, X, y, Xt, yt, rows, truth)
+    return explain(est, X, y, Xt, yt, rows, truth, optimum=np.array(full))
 
 
 def svm_draw(name, data, seed):
@@ -165,9 +166,15 @@ def refit_table():
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=10)
-    draws = parser.parse_args().draws
+    parser.add_argument("--tables", nargs="+", default=["sgd", "ovr", "svm", "refit"],
+                        choices=["sgd", "ovr", "svm", "refit"])
+    args = parser.parse_args()
     warnings.simplefilter("ignore")
-    summary_table("SGD loss", T.CASES, sgd_draw, draws)
-    summary_table("one-vs-rest SGD loss", MULTICLASS, ovr_draw, draws)
-    summary_table("estimator", T.SVM_CASES, svm_draw, draws)
-    refit_table()
+    if "sgd" in args.tables:
+        summary_table("SGD loss", T.CASES, sgd_draw, args.draws)
+    if "ovr" in args.tables:
+        summary_table("one-vs-rest SGD loss", MULTICLASS, ovr_draw, args.draws)
+    if "svm" in args.tables:
+        summary_table("estimator", T.SVM_CASES, svm_draw, args.draws)
+    if "refit" in args.tables:
+        refit_table()
