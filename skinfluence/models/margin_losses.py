@@ -1,9 +1,12 @@
 r"""Piecewise-quadratic losses of SGDClassifier and SGDRegressor.
 
 Each is once continuously differentiable with a second derivative that jumps at
-one or two kinks; influence uses the second derivative of the side a row lies
-on, which is exact to first order while no row crosses a kink (rows exactly at
-a kink have measure zero for continuous features). ``K = 1`` output.
+one or two kinks (:attr:`~skinfluence.models.LinearLoss.kinks`, in the margin or
+residual of :meth:`~skinfluence.models.LinearLoss.kink_coordinate`); influence
+uses the second derivative of the side a row lies on (rows exactly at a kink have
+measure zero for continuous features), and ``method="newton"`` follows the rows
+a removal moves across a kink (:mod:`skinfluence.influence.kinks`). ``K = 1``
+output.
 
 Classification (``y`` in {0, 1} encodes ``s = 2y - 1``, margin ``m = s z``),
 as scikit-learn's ``_sgd_fast`` writes them::
