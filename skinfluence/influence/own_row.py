@@ -23,7 +23,7 @@ where the rows' parameter shifts are formed block by block).
 
 import numpy as np
 
-from ..models import PenaltyShareNewton
+from ..models import PenaltyShareNewton, quadratic_forms
 from ..parallel import blas_limit, count_nonzero, row_blocks
 from .shifts import explicit_inverse, newton_operator, solve_row_systems
 
@@ -128,15 +128,11 @@ def _leverage_blocks(objective, Xr, Xa, inverse):
     if inverse is None:  # K solves per row
         A = objective.solver.solve(a.jacobian_solve_inputs(Xr)).reshape(K, d, m, K)
         return np.einsum("kajl,ja->jkl", A, Xa)
-    # only the K (K + 1) / 2 distinct d x d blocks of H^{-1}, in one GEMM:
-    # P[j, (t, b)] = sum_a x_ja H^{-1}[(k_t, a), (l_t, b)], M_j[k_t, l_t] = P_t x_j
+    # only the K (K + 1) / 2 distinct d x d blocks of H^{-1}:
+    # M_j[k_t, l_t] = [x_j, 1] H^{-1}[(k_t, .), (l_t, .)] [x_j, 1]
     k, l = np.triu_indices(K)
-    blocks = inverse.reshape(K, d, K, d)[k, :, l, :]  # (t, a, b)
-    W = blocks.transpose(0, 2, 1).reshape(-1, d)  # rows (t, b), columns a
-    P = np.asarray(Xr @ W[:, : Xr.shape[1]].T)
-    if a.fit_intercept:
-        P += W[:, -1]
-    values = np.einsum("jtb,jb->jt", P.reshape(m, -1, d), Xa)
+    values = quadratic_forms(Xr, inverse.reshape(K, d, K, d)[k, :, l, :],
+                             a.fit_intercept)
     M = np.empty((m, K, K))
     M[:, k, l] = values
     M[:, l, k] = values

@@ -39,7 +39,14 @@ from sklearn.svm import LinearSVC, LinearSVR
 from .active_set import ActiveSetAdapter
 from .adapter import LinearModelAdapter
 from .elastic_net import ElasticNetAdapter
-from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
+from .design import (
+    augmented_dot,
+    augmented_tdot,
+    quadratic_forms,
+    sandwich_dot,
+    sandwich_dots,
+    squared_tdot,
+)
 from .glm import GLMAdapter, glm_loss
 from .glm_losses import TweedieLoss
 from .huber import HuberAdapter
@@ -95,7 +102,9 @@ __all__ = [
     "LinearSVMAdapter",
     "augmented_dot",
     "augmented_tdot",
+    "quadratic_forms",
     "sandwich_dot",
+    "sandwich_dots",
     "squared_tdot",
     "make_adapter",
 ]

@@ -10,11 +10,21 @@ is made.
 import numpy as np
 from scipy import sparse
 
-__all__ = ["BLOCK_ELEMENTS", "augmented_dot", "augmented_tdot", "sandwich_dot",
-           "squared_tdot"]
+__all__ = ["BLOCK_ELEMENTS", "augmented_dot", "augmented_tdot", "quadratic_forms",
+           "sandwich_dot", "sandwich_dots", "squared_tdot"]
 
 #: Dense products over rows of X work on blocks of at most this many values.
 BLOCK_ELEMENTS = 2**22
+
+
+#: Pair products ``x_a x_b`` are formed for blocks of at most this many values
+#: (cache-sized: one block is about 2 MB).
+PAIR_BLOCK_ELEMENTS = 2**18
+#: ... and only up to this many pairs per row (``n_dof`` up to 255); beyond, and
+#: for sparse X, one product per weight vector (or one GEMM) is cheaper.
+MAX_PAIRS = 2**15
+#: ... and for at least this many weight vectors or matrices (one costs a GEMV).
+MIN_PAIR_PRODUCTS = 3
 
 
 def _row_step(X):
@@ -150,4 +160,122 @@ def sandwich_dot(X, w, fit_intercept):
     out[:-1, -1] = wX_sum
     out[-1, :-1] = wX_sum
     out[-1, -1] = w.sum()
+    return out
+
+
+def _use_pairs(X, n_products, fit_intercept):
+    n_dof = X.shape[1] + int(fit_intercept)
+    return (not sparse.issparse(X) and n_products >= MIN_PAIR_PRODUCTS
+            and n_dof * (n_dof + 1) // 2 <= MAX_PAIRS)
+
+
+def _pair_products(X, fit_intercept):
+    """Blocks of rows and their products ``x_a x_b`` (``a <= b``, the augmented
+    columns, in the order of ``np.triu_indices``), transposed: (n_pairs, m).
+
+    One buffer serves every block (fresh pages cost more than the products):
+    use each block before asking for the next.
+    """
+    n, p = X.shape
+    d = p + int(fit_intercept)
+    step = min(n, max(1, PAIR_BLOCK_ELEMENTS // (d * (d + 1) // 2)))
+    XaT_buffer, buffer = np.ones((d, step)), np.empty((d * (d + 1) // 2, step))
+    for s in range(0, n, step):
+        rows = slice(s, min(s + step, n))
+        m = rows.stop - s
+        XaT, out = XaT_buffer[:, :m], buffer[:, :m]
+        XaT[:p] = X[rows].T
+        start = 0
+        for a in range(d):  # rows (a, a..d-1): contiguous, one product each
+            np.multiply(XaT[a:], XaT[a], out=out[start:start + d - a])
+            start += d - a
+        yield rows, out
+
+
+def sandwich_dots(X, W, fit_intercept):
+    """``[X, 1].T @ diag(W[:, t]) @ [X, 1]`` for every column ``t`` of ``W``.
+
+    Each product is symmetric, so for dense X and many weight vectors all of
+    them come from one GEMM with the rows' pair products ``x_a x_b`` (``a <=
+    b``): half the flops of one sandwich product per weight vector.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    W : ndarray of shape (n_samples, T)
+    fit_intercept : bool
+
+    Returns
+    -------
+    ndarray of shape (T, n_dof, n_dof), ``n_dof = n_features + fit_intercept``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.models import sandwich_dot, sandwich_dots
+    >>> rng = np.random.RandomState(0)
+    >>> X, W = rng.normal(size=(20, 3)), rng.rand(20, 4)
+    >>> H = sandwich_dots(X, W, True)
+    >>> bool(np.allclose(H[2], sandwich_dot(X, W[:, 2], True)))
+    True
+    """
+    T = W.shape[1]
+    if not _use_pairs(X, T, fit_intercept):
+        return np.stack([sandwich_dot(X, W[:, t], fit_intercept) for t in range(T)])
+    d = X.shape[1] + int(fit_intercept)
+    packed, term = np.zeros((d * (d + 1) // 2, T)), np.empty((d * (d + 1) // 2, T))
+    for rows, pairs in _pair_products(X, fit_intercept):
+        packed += np.matmul(pairs, W[rows], out=term)
+    a, b = np.triu_indices(d)
+    out = np.empty((T, d, d))
+    out[:, a, b] = packed.T
+    out[:, b, a] = packed.T
+    return out
+
+
+def quadratic_forms(X, S, fit_intercept):
+    """``[x_i, 1] @ S[t] @ [x_i, 1]`` for every row ``i`` and matrix ``S[t]``.
+
+    For dense X and many matrices, one GEMM of the rows' pair products ``x_a
+    x_b`` (``a <= b``) with the packed symmetric parts of the ``S[t]`` (half
+    the flops of ``[X, 1] @ S[t]`` followed by row-wise dots); otherwise that.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    S : ndarray of shape (T, n_dof, n_dof)
+    fit_intercept : bool
+
+    Returns
+    -------
+    ndarray of shape (n_samples, T)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.models import quadratic_forms
+    >>> rng = np.random.RandomState(0)
+    >>> X, S = rng.normal(size=(20, 3)), rng.normal(size=(4, 4, 4))
+    >>> Xa = np.hstack([X, np.ones((20, 1))])
+    >>> q = quadratic_forms(X, S, True)
+    >>> bool(np.allclose(q, np.einsum("ia,tab,ib->it", Xa, S, Xa)))
+    True
+    """
+    T, d = S.shape[0], S.shape[1]
+    n, p = X.shape
+    if not _use_pairs(X, T, fit_intercept):
+        W = S.transpose(0, 2, 1).reshape(-1, d)  # rows (t, b), columns a
+        P = augmented_dot(X, W, fit_intercept).reshape(n, T, d)
+        Xa = X.toarray() if sparse.issparse(X) else np.asarray(X)
+        out = np.einsum("jtb,jb->jt", P[:, :, :p], Xa)
+        if fit_intercept:
+            out += P[:, :, p]
+        return out
+    # x^T S x = sum_a S_aa x_a^2 + sum_{a<b} (S_ab + S_ba) x_a x_b
+    a, b = np.triu_indices(d)
+    packed = S[:, a, b] + S[:, b, a]
+    packed[:, a == b] *= 0.5
+    out = np.empty((n, T))
+    for rows, pairs in _pair_products(X, fit_intercept):
+        np.matmul(pairs.T, packed.T, out=out[rows])
     return out

@@ -3,7 +3,13 @@
 import numpy as np
 from scipy import sparse
 
-from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
+from .design import (
+    augmented_dot,
+    augmented_tdot,
+    sandwich_dot,
+    sandwich_dots,
+    squared_tdot,
+)
 
 __all__ = ["LinearObjective"]
 
@@ -227,8 +233,9 @@ class LinearObjective:
     def data_hessian(self, X, Y, weights):
         """``sum_i c_i J_i^T D_i J_i`` (no penalty), dense (n_params, n_params).
 
-        One BLAS-3 sandwich product per pair of coupled outputs; outputs with the
-        same curvature (squared loss) share one product.
+        One BLAS-3 sandwich product per output (outputs with the same curvature,
+        squared loss, share one); coupled outputs' blocks all come from
+        :func:`~skinfluence.models.sandwich_dots`.
         """
         D = self.curvature(self.decision(X), Y)
         K, d = self.n_outputs, self.n_dof
@@ -239,12 +246,11 @@ class LinearObjective:
                 if k == 0 or not shared:
                     block = sandwich_dot(X, D[:, k] * weights, self.fit_intercept)
                 H[k, :, k, :] = block
-        else:
-            for k in range(K):
-                for l in range(k, K):
-                    block = sandwich_dot(X, D[:, k, l] * weights, self.fit_intercept)
-                    H[k, :, l, :] = block
-                    H[l, :, k, :] = block.T
+        else:  # the K (K + 1) / 2 distinct blocks, all symmetric, in one call
+            k, l = np.triu_indices(K)
+            blocks = sandwich_dots(X, D[:, k, l] * weights[:, None], self.fit_intercept)
+            H[k, :, l, :] = blocks
+            H[l, :, k, :] = blocks
         return H.reshape(K * d, K * d)
 
     def hessian(self, X, Y, weights):
