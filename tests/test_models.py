@@ -314,8 +314,9 @@ def test_multinomial_hessian_from_pair_products_equals_one_sandwich_per_block():
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("block_elements", [2**18, 200])  # one block, many blocks
+@pytest.mark.parametrize("zero_columns", [[], [0, 4]])  # left out of the pairs
 def test_sandwich_dots_and_quadratic_forms_equal_their_definitions(
-        fit_intercept, block_elements, monkeypatch):
+        fit_intercept, block_elements, zero_columns, monkeypatch):
     from scipy import sparse
 
     from skinfluence.models import design, quadratic_forms, sandwich_dot, sandwich_dots
@@ -323,6 +324,7 @@ def test_sandwich_dots_and_quadratic_forms_equal_their_definitions(
     monkeypatch.setattr(design, "PAIR_BLOCK_ELEMENTS", block_elements)
     rng = np.random.RandomState(0)
     X, W = rng.normal(size=(97, 7)), rng.normal(size=(97, 6))
+    X[:, zero_columns] = 0.0
     S = rng.normal(size=(6, 7 + fit_intercept, 7 + fit_intercept))  # not symmetric
     Xa = np.hstack([X, np.ones((97, 1))]) if fit_intercept else X
     want_H = np.stack([sandwich_dot(X, W[:, t], fit_intercept) for t in range(6)])

@@ -112,7 +112,7 @@ def _block(objective, rows, method, inverse, share):
         dz = np.einsum("jkl,jl->jk", M, E)
         return dz if share is None else dz + Jh
     cD = objective.removed_curvature(rows)
-    system = np.eye(K) - np.einsum("jkl,jlm->jkm", cD, M)
+    system = np.eye(K) - cD @ M
     if share is not None:
         # as newton_shifts for large mean-form models: the share's gradient is
         # kept, its curvature dropped (H_-j^-1 g_j ~ T w + c_j h)

@@ -169,26 +169,35 @@ def _use_pairs(X, n_products, fit_intercept):
             and n_dof * (n_dof + 1) // 2 <= MAX_PAIRS)
 
 
-def _pair_products(X, fit_intercept):
-    """Blocks of rows and their products ``x_a x_b`` (``a <= b``, the augmented
-    columns, in the order of ``np.triu_indices``), transposed: (n_pairs, m).
+def _pair_columns(X, fit_intercept):
+    """The augmented columns worth pairing: those of X not all zero (their
+    products vanish; one-hot or pixel data have many), then the intercept's."""
+    columns = np.flatnonzero(np.any(X != 0, axis=0))
+    return np.append(columns, X.shape[1]) if fit_intercept else columns
+
+
+def _pair_products(X, columns):
+    """Blocks of rows and their products ``x_a x_b`` over the augmented
+    ``columns`` (pairs ``a <= b`` in the order of ``np.triu_indices``),
+    transposed: (n_pairs, m).
 
     One buffer serves every block (fresh pages cost more than the products):
     use each block before asking for the next.
     """
     n, p = X.shape
-    d = p + int(fit_intercept)
-    step = min(n, max(1, PAIR_BLOCK_ELEMENTS // (d * (d + 1) // 2)))
-    XaT_buffer, buffer = np.ones((d, step)), np.empty((d * (d + 1) // 2, step))
+    q = len(columns)
+    features = columns[columns < p]
+    step = min(n, max(1, PAIR_BLOCK_ELEMENTS // max(1, q * (q + 1) // 2)))
+    XaT_buffer, buffer = np.ones((q, step)), np.empty((q * (q + 1) // 2, step))
     for s in range(0, n, step):
         rows = slice(s, min(s + step, n))
         m = rows.stop - s
         XaT, out = XaT_buffer[:, :m], buffer[:, :m]
-        XaT[:p] = X[rows].T
+        XaT[:features.size] = (X[rows] if features.size == p else X[rows][:, features]).T
         start = 0
-        for a in range(d):  # rows (a, a..d-1): contiguous, one product each
-            np.multiply(XaT[a:], XaT[a], out=out[start:start + d - a])
-            start += d - a
+        for a in range(q):  # rows (a, a..q-1): contiguous, one product each
+            np.multiply(XaT[a:], XaT[a], out=out[start:start + q - a])
+            start += q - a
         yield rows, out
 
 
@@ -223,11 +232,12 @@ def sandwich_dots(X, W, fit_intercept):
     if not _use_pairs(X, T, fit_intercept):
         return np.stack([sandwich_dot(X, W[:, t], fit_intercept) for t in range(T)])
     d = X.shape[1] + int(fit_intercept)
-    packed, term = np.zeros((d * (d + 1) // 2, T)), np.empty((d * (d + 1) // 2, T))
-    for rows, pairs in _pair_products(X, fit_intercept):
+    columns = _pair_columns(X, fit_intercept)
+    a, b = (columns[i] for i in np.triu_indices(columns.size))
+    packed, term = np.zeros((a.size, T)), np.empty((a.size, T))
+    for rows, pairs in _pair_products(X, columns):
         packed += np.matmul(pairs, W[rows], out=term)
-    a, b = np.triu_indices(d)
-    out = np.empty((T, d, d))
+    out = np.zeros((T, d, d))
     out[:, a, b] = packed.T
     out[:, b, a] = packed.T
     return out
@@ -272,10 +282,11 @@ def quadratic_forms(X, S, fit_intercept):
             out += P[:, :, p]
         return out
     # x^T S x = sum_a S_aa x_a^2 + sum_{a<b} (S_ab + S_ba) x_a x_b
-    a, b = np.triu_indices(d)
+    columns = _pair_columns(X, fit_intercept)
+    a, b = (columns[i] for i in np.triu_indices(columns.size))
     packed = S[:, a, b] + S[:, b, a]
     packed[:, a == b] *= 0.5
     out = np.empty((n, T))
-    for rows, pairs in _pair_products(X, fit_intercept):
+    for rows, pairs in _pair_products(X, columns):
         np.matmul(pairs.T, packed.T, out=out[rows])
     return out
