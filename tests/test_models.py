@@ -322,6 +322,8 @@ def test_sandwich_dots_and_quadratic_forms_equal_their_definitions(
     from skinfluence.models import design, quadratic_forms, sandwich_dot, sandwich_dots
 
     monkeypatch.setattr(design, "PAIR_BLOCK_ELEMENTS", block_elements)
+    monkeypatch.setattr(design, "MIN_PAIR_ROWS", 8)
+    monkeypatch.setattr(design, "MIN_PAIR_PRODUCTS", 2)  # 6 products take the pairs
     rng = np.random.RandomState(0)
     X, W = rng.normal(size=(97, 7)), rng.normal(size=(97, 6))
     X[:, zero_columns] = 0.0
@@ -337,5 +339,6 @@ def test_sandwich_dots_and_quadratic_forms_equal_their_definitions(
         err = np.abs(q - want_q).max() / np.abs(want_q).max()
         assert err < 1e-14, f"quadratic_forms: {err:.2e}"
     # fewer than MIN_PAIR_PRODUCTS matrices: one product each, same values
+    assert design.MIN_PAIR_PRODUCTS > 1
     err = np.abs(quadratic_forms(X, S[:1], fit_intercept) - want_q[:, :1]).max()
     assert err < 1e-13 * np.abs(want_q).max(), err

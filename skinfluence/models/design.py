@@ -17,14 +17,16 @@ __all__ = ["BLOCK_ELEMENTS", "augmented_dot", "augmented_tdot", "quadratic_forms
 BLOCK_ELEMENTS = 2**22
 
 
-#: Pair products ``x_a x_b`` are formed for blocks of at most this many values
-#: (cache-sized: one block is about 2 MB).
+#: Pair products ``x_a x_b`` are formed for blocks of about this many values
+#: (cache-sized, 2 MB), and at least ``MIN_PAIR_ROWS`` rows (a GEMM's depth).
 PAIR_BLOCK_ELEMENTS = 2**18
-#: ... and only up to this many pairs per row (``n_dof`` up to 255); beyond, and
-#: for sparse X, one product per weight vector (or one GEMM) is cheaper.
-MAX_PAIRS = 2**15
-#: ... and for at least this many weight vectors or matrices (one costs a GEMV).
-MIN_PAIR_PRODUCTS = 3
+MIN_PAIR_ROWS = 64
+#: The pair products pay (half the flops, plus writing the pairs) up to this many
+#: pairs per row (``n_dof`` up to 180) and from this many weight vectors or
+#: matrices (10 classes: 55; measured on one core against one product each,
+#: which wins below about 20 of them and for wider rows). Sparse X: never.
+MAX_PAIRS = 2**14
+MIN_PAIR_PRODUCTS = 21
 
 
 def _row_step(X):
@@ -187,7 +189,7 @@ def _pair_products(X, columns):
     n, p = X.shape
     q = len(columns)
     features = columns[columns < p]
-    step = min(n, max(1, PAIR_BLOCK_ELEMENTS // max(1, q * (q + 1) // 2)))
+    step = min(n, max(MIN_PAIR_ROWS, PAIR_BLOCK_ELEMENTS // max(1, q * (q + 1) // 2)))
     XaT_buffer, buffer = np.ones((q, step)), np.empty((q * (q + 1) // 2, step))
     for s in range(0, n, step):
         rows = slice(s, min(s + step, n))
