@@ -315,30 +315,47 @@ def test_multinomial_hessian_from_pair_products_equals_one_sandwich_per_block():
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("block_elements", [2**18, 200])  # one block, many blocks
 @pytest.mark.parametrize("zero_columns", [[], [0, 4]])  # left out of the pairs
-def test_sandwich_dots_and_quadratic_forms_equal_their_definitions(
+def test_block_sandwich_dots_and_quadratic_forms_equal_their_definitions(
         fit_intercept, block_elements, zero_columns, monkeypatch):
+    """K = 3 blocks of 7 + fit_intercept parameters: the pair products (forced
+    here: 6 blocks), the fallback (sparse X, or too few blocks) and the
+    definitions agree."""
     from scipy import sparse
 
-    from skinfluence.models import design, quadratic_forms, sandwich_dot, sandwich_dots
+    from skinfluence.models import (
+        block_quadratic_forms,
+        block_sandwich_dots,
+        design,
+        sandwich_dot,
+    )
 
     monkeypatch.setattr(design, "PAIR_BLOCK_ELEMENTS", block_elements)
     monkeypatch.setattr(design, "MIN_PAIR_ROWS", 8)
-    monkeypatch.setattr(design, "MIN_PAIR_PRODUCTS", 2)  # 6 products take the pairs
     rng = np.random.RandomState(0)
+    K, d = 3, 7 + fit_intercept
     X, W = rng.normal(size=(97, 7)), rng.normal(size=(97, 6))
     X[:, zero_columns] = 0.0
-    S = rng.normal(size=(6, 7 + fit_intercept, 7 + fit_intercept))  # not symmetric
+    A = rng.normal(size=(K * d, K * d))  # not symmetric: forms of each block as is
     Xa = np.hstack([X, np.ones((97, 1))]) if fit_intercept else X
-    want_H = np.stack([sandwich_dot(X, W[:, t], fit_intercept) for t in range(6)])
-    want_q = np.einsum("ia,tab,ib->it", Xa, S, Xa)
-    for Xk in (X, sparse.csr_matrix(X)):  # the pair products, and the fallback
-        H = sandwich_dots(Xk, W, fit_intercept)
-        q = quadratic_forms(Xk, S, fit_intercept)
-        err = np.abs(H - want_H).max() / np.abs(want_H).max()
-        assert err < 1e-14, f"sandwich_dots: {err:.2e}"
-        err = np.abs(q - want_q).max() / np.abs(want_q).max()
-        assert err < 1e-14, f"quadratic_forms: {err:.2e}"
-    # fewer than MIN_PAIR_PRODUCTS matrices: one product each, same values
-    assert design.MIN_PAIR_PRODUCTS > 1
-    err = np.abs(quadratic_forms(X, S[:1], fit_intercept) - want_q[:, :1]).max()
-    assert err < 1e-13 * np.abs(want_q).max(), err
+    k, l = np.triu_indices(K)
+    want_H = np.zeros((K, d, K, d))
+    for t in range(6):
+        want_H[k[t], :, l[t], :] = want_H[l[t], :, k[t], :] = sandwich_dot(
+            X, W[:, t], fit_intercept)
+    want_H = want_H.reshape(K * d, K * d)
+    A4 = A.reshape(K, d, K, d)
+    want_q = np.column_stack([np.einsum("ia,ab,ib->i", Xa, A4[k[t], :, l[t], :], Xa)
+                              for t in range(6)])
+    for min_products in (2, 10**9):  # pair products, one product per block
+        monkeypatch.setattr(design, "MIN_PAIR_PRODUCTS", min_products)
+        for Xk in (X, sparse.csr_matrix(X)):
+            H = block_sandwich_dots(Xk, W, fit_intercept)
+            q = block_quadratic_forms(Xk, A, fit_intercept)
+            err = np.abs(H - want_H).max() / np.abs(want_H).max()
+            assert err < 1e-14, f"block_sandwich_dots: {err:.2e}"
+            # the pairs fill both mirror entries with one value; a sandwich
+            # product's GEMM is symmetric to rounding
+            asym = np.abs(H - H.T).max() / np.abs(H).max()
+            assert asym == 0 if min_products == 2 and Xk is X else asym < 1e-15, asym
+            err = np.abs(q - want_q).max() / np.abs(want_q).max()
+            assert err < 1e-14, f"block_quadratic_forms: {err:.2e}"

@@ -23,7 +23,7 @@ where the rows' parameter shifts are formed block by block).
 
 import numpy as np
 
-from ..models import PenaltyShareNewton, quadratic_forms
+from ..models import PenaltyShareNewton, block_quadratic_forms
 from ..parallel import blas_limit, count_nonzero, row_blocks
 from .shifts import explicit_inverse, newton_operator, solve_row_systems
 
@@ -131,8 +131,7 @@ def _leverage_blocks(objective, Xr, Xa, inverse):
     # only the K (K + 1) / 2 distinct d x d blocks of H^{-1}:
     # M_j[k_t, l_t] = [x_j, 1] H^{-1}[(k_t, .), (l_t, .)] [x_j, 1]
     k, l = np.triu_indices(K)
-    values = quadratic_forms(Xr, inverse.reshape(K, d, K, d)[k, :, l, :],
-                             a.fit_intercept)
+    values = block_quadratic_forms(Xr, inverse, a.fit_intercept)
     M = np.empty((m, K, K))
     M[:, k, l] = values
     M[:, l, k] = values

@@ -42,9 +42,9 @@ from .elastic_net import ElasticNetAdapter
 from .design import (
     augmented_dot,
     augmented_tdot,
-    quadratic_forms,
+    block_quadratic_forms,
+    block_sandwich_dots,
     sandwich_dot,
-    sandwich_dots,
     squared_tdot,
 )
 from .glm import GLMAdapter, glm_loss
@@ -102,9 +102,9 @@ __all__ = [
     "LinearSVMAdapter",
     "augmented_dot",
     "augmented_tdot",
-    "quadratic_forms",
+    "block_quadratic_forms",
+    "block_sandwich_dots",
     "sandwich_dot",
-    "sandwich_dots",
     "squared_tdot",
     "make_adapter",
 ]

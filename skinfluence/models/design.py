@@ -9,9 +9,10 @@ is made.
 
 import numpy as np
 from scipy import sparse
+from scipy.linalg import blas
 
-__all__ = ["BLOCK_ELEMENTS", "augmented_dot", "augmented_tdot", "quadratic_forms",
-           "sandwich_dot", "sandwich_dots", "squared_tdot"]
+__all__ = ["BLOCK_ELEMENTS", "augmented_dot", "augmented_tdot", "block_quadratic_forms",
+           "block_sandwich_dots", "sandwich_dot", "squared_tdot"]
 
 #: Dense products over rows of X work on blocks of at most this many values.
 BLOCK_ELEMENTS = 2**22
@@ -203,80 +204,103 @@ def _pair_products(X, columns):
         yield rows, out
 
 
-def sandwich_dots(X, W, fit_intercept):
-    """``[X, 1].T @ diag(W[:, t]) @ [X, 1]`` for every column ``t`` of ``W``.
-
-    Each product is symmetric, so for dense X and many weight vectors all of
-    them come from one GEMM with the rows' pair products ``x_a x_b`` (``a <=
-    b``): half the flops of one sandwich product per weight vector.
-
-    Parameters
-    ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    W : ndarray of shape (n_samples, T)
-    fit_intercept : bool
-
-    Returns
-    -------
-    ndarray of shape (T, n_dof, n_dof), ``n_dof = n_features + fit_intercept``
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skinfluence.models import sandwich_dot, sandwich_dots
-    >>> rng = np.random.RandomState(0)
-    >>> X, W = rng.normal(size=(20, 3)), rng.rand(20, 4)
-    >>> H = sandwich_dots(X, W, True)
-    >>> bool(np.allclose(H[2], sandwich_dot(X, W[:, 2], True)))
-    True
-    """
-    T = W.shape[1]
-    if not _use_pairs(X, T, fit_intercept):
-        return np.stack([sandwich_dot(X, W[:, t], fit_intercept) for t in range(T)])
-    d = X.shape[1] + int(fit_intercept)
+def _block_pairs(X, K, fit_intercept):
+    """Index arrays of the pair products' entries in a ``(K, d, K, d)`` array:
+    output pairs ``(k_t, l_t)`` (``t`` in ``np.triu_indices(K)`` order) as
+    columns, column pairs ``(a_p, b_p)`` as rows, and the columns paired."""
     columns = _pair_columns(X, fit_intercept)
     a, b = (columns[i] for i in np.triu_indices(columns.size))
-    packed, term = np.zeros((a.size, T)), np.empty((a.size, T))
-    for rows, pairs in _pair_products(X, columns):
-        packed += np.matmul(pairs, W[rows], out=term)
-    out = np.zeros((T, d, d))
-    out[:, a, b] = packed.T
-    out[:, b, a] = packed.T
-    return out
+    k, l = (i[:, None] for i in np.triu_indices(K))
+    return k, l, a, b, columns
 
 
-def quadratic_forms(X, S, fit_intercept):
-    """``[x_i, 1] @ S[t] @ [x_i, 1]`` for every row ``i`` and matrix ``S[t]``.
+def block_sandwich_dots(X, W, fit_intercept):
+    """The symmetric matrix of ``K x K`` blocks ``[X, 1].T diag(W[:, t]) [X, 1]``.
 
-    For dense X and many matrices, one GEMM of the rows' pair products ``x_a
-    x_b`` (``a <= b``) with the packed symmetric parts of the ``S[t]`` (half
-    the flops of ``[X, 1] @ S[t]`` followed by row-wise dots); otherwise that.
+    Block ``(k, l)`` and its mirror ``(l, k)`` hold the sandwich product with
+    the weights ``W[:, t]``, ``t`` the index of ``(k, l)``, ``k <= l``, in
+    ``np.triu_indices(K)`` order: the data Hessian of a model whose outputs
+    couple (multinomial). Every block is symmetric, so for dense X and many
+    blocks they all come from one GEMM with the rows' pair products ``x_a
+    x_b`` (``a <= b``): half the flops of one sandwich product per block.
 
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    S : ndarray of shape (T, n_dof, n_dof)
+    W : ndarray of shape (n_samples, K * (K + 1) // 2)
     fit_intercept : bool
 
     Returns
     -------
-    ndarray of shape (n_samples, T)
+    ndarray of shape (K * n_dof, K * n_dof), ``n_dof = n_features + fit_intercept``
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skinfluence.models import quadratic_forms
+    >>> from skinfluence.models import block_sandwich_dots, sandwich_dot
     >>> rng = np.random.RandomState(0)
-    >>> X, S = rng.normal(size=(20, 3)), rng.normal(size=(4, 4, 4))
+    >>> X, W = rng.normal(size=(20, 3)), rng.rand(20, 6)  # K = 3: 6 blocks
+    >>> H = block_sandwich_dots(X, W, True)
+    >>> H.shape, bool(np.allclose(H[4:8, 8:], sandwich_dot(X, W[:, 4], True)))
+    ((12, 12), True)
+    """
+    T, d = W.shape[1], X.shape[1] + int(fit_intercept)
+    K = int(round((np.sqrt(8 * T + 1) - 1) / 2))
+    H = np.zeros((K, d, K, d))
+    if not _use_pairs(X, T, fit_intercept):
+        for t, (k, l) in enumerate(zip(*np.triu_indices(K))):
+            H[k, :, l, :] = sandwich_dot(X, W[:, t], fit_intercept)
+            H[l, :, k, :] = H[k, :, l, :].T
+        return H.reshape(K * d, K * d)
+    k, l, a, b, columns = _block_pairs(X, K, fit_intercept)
+    packed = np.zeros((T, a.size))  # accumulated in place, transposed: (pairs, T)
+    for rows, pairs in _pair_products(X, columns):
+        blas.dgemm(1.0, pairs.T, W[rows].T, 1.0, packed.T, trans_a=1, trans_b=1,
+                   overwrite_c=1)
+    for u, v, s, t in ((k, l, a, b), (k, l, b, a), (l, k, a, b), (l, k, b, a)):
+        H[u, s, v, t] = packed
+    return H.reshape(K * d, K * d)
+
+
+def block_quadratic_forms(X, A, fit_intercept):
+    """``[x_i, 1] A_kl [x_i, 1]`` for every row ``i`` and block ``A_kl`` of A, k <= l.
+
+    ``A`` is made of ``K x K`` blocks of ``n_dof x n_dof`` (the inverse Hessian
+    of a multinomial model); the blocks ``(k, l)`` with ``k <= l`` are taken in
+    ``np.triu_indices(K)`` order. For dense X and many blocks: one GEMM of the
+    rows' pair products ``x_a x_b`` (``a <= b``) with the blocks' packed
+    symmetric parts, gathered from A (half the flops of ``[X, 1] A_kl``
+    followed by row-wise dots, and no copy of the blocks); otherwise that.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    A : ndarray of shape (K * n_dof, K * n_dof)
+    fit_intercept : bool
+
+    Returns
+    -------
+    ndarray of shape (n_samples, K * (K + 1) // 2)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.models import block_quadratic_forms
+    >>> rng = np.random.RandomState(0)
+    >>> X, A = rng.normal(size=(20, 3)), rng.normal(size=(8, 8))  # K = 2
     >>> Xa = np.hstack([X, np.ones((20, 1))])
-    >>> q = quadratic_forms(X, S, True)
-    >>> bool(np.allclose(q, np.einsum("ia,tab,ib->it", Xa, S, Xa)))
+    >>> q = block_quadratic_forms(X, A, True)  # blocks (0, 0), (0, 1), (1, 1)
+    >>> bool(np.allclose(q[:, 1], np.einsum("ia,ab,ib->i", Xa, A[:4, 4:], Xa)))
     True
     """
-    T, d = S.shape[0], S.shape[1]
     n, p = X.shape
+    d = p + int(fit_intercept)
+    K = A.shape[0] // d
+    T = K * (K + 1) // 2
+    A4 = A.reshape(K, d, K, d)
     if not _use_pairs(X, T, fit_intercept):
-        W = S.transpose(0, 2, 1).reshape(-1, d)  # rows (t, b), columns a
+        k, l = np.triu_indices(K)
+        W = A4[k, :, l, :].transpose(0, 2, 1).reshape(-1, d)  # rows (t, b), cols a
         P = augmented_dot(X, W, fit_intercept).reshape(n, T, d)
         Xa = X.toarray() if sparse.issparse(X) else np.asarray(X)
         out = np.einsum("jtb,jb->jt", P[:, :, :p], Xa)
@@ -284,9 +308,9 @@ def quadratic_forms(X, S, fit_intercept):
             out += P[:, :, p]
         return out
     # x^T S x = sum_a S_aa x_a^2 + sum_{a<b} (S_ab + S_ba) x_a x_b
-    columns = _pair_columns(X, fit_intercept)
-    a, b = (columns[i] for i in np.triu_indices(columns.size))
-    packed = S[:, a, b] + S[:, b, a]
+    k, l, a, b, columns = _block_pairs(X, K, fit_intercept)
+    packed = A4[k, a, l, b]
+    packed += A4[k, b, l, a]
     packed[:, a == b] *= 0.5
     out = np.empty((n, T))
     for rows, pairs in _pair_products(X, columns):

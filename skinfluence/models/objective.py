@@ -6,8 +6,8 @@ from scipy import sparse
 from .design import (
     augmented_dot,
     augmented_tdot,
+    block_sandwich_dots,
     sandwich_dot,
-    sandwich_dots,
     squared_tdot,
 )
 
@@ -235,22 +235,20 @@ class LinearObjective:
 
         One BLAS-3 sandwich product per output (outputs with the same curvature,
         squared loss, share one); coupled outputs' blocks all come from
-        :func:`~skinfluence.models.sandwich_dots`.
+        :func:`~skinfluence.models.block_sandwich_dots`.
         """
         D = self.curvature(self.decision(X), Y)
         K, d = self.n_outputs, self.n_dof
-        H = np.zeros((K, d, K, d))
-        if self.curvature_is_diagonal:
-            shared = bool(np.all(D == D[:, :1]))
-            for k in range(K):
-                if k == 0 or not shared:
-                    block = sandwich_dot(X, D[:, k] * weights, self.fit_intercept)
-                H[k, :, k, :] = block
-        else:  # the K (K + 1) / 2 distinct blocks, all symmetric, in one call
+        if not self.curvature_is_diagonal:  # the K (K + 1) / 2 distinct blocks
             k, l = np.triu_indices(K)
-            blocks = sandwich_dots(X, D[:, k, l] * weights[:, None], self.fit_intercept)
-            H[k, :, l, :] = blocks
-            H[l, :, k, :] = blocks
+            return block_sandwich_dots(X, D[:, k, l] * weights[:, None],
+                                       self.fit_intercept)
+        H = np.zeros((K, d, K, d))
+        shared = bool(np.all(D == D[:, :1]))
+        for k in range(K):
+            if k == 0 or not shared:
+                block = sandwich_dot(X, D[:, k] * weights, self.fit_intercept)
+            H[k, :, k, :] = block
         return H.reshape(K * d, K * d)
 
     def hessian(self, X, Y, weights):
