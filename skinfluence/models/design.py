@@ -204,14 +204,11 @@ def _pair_products(X, columns):
         yield rows, out
 
 
-def _block_pairs(X, K, fit_intercept):
-    """Index arrays of the pair products' entries in a ``(K, d, K, d)`` array:
-    output pairs ``(k_t, l_t)`` (``t`` in ``np.triu_indices(K)`` order) as
-    columns, column pairs ``(a_p, b_p)`` as rows, and the columns paired."""
+def _column_pairs(X, fit_intercept):
+    """The columns paired and the pairs ``(a_p, b_p)``, ``a_p <= b_p``."""
     columns = _pair_columns(X, fit_intercept)
     a, b = (columns[i] for i in np.triu_indices(columns.size))
-    k, l = (i[:, None] for i in np.triu_indices(K))
-    return k, l, a, b, columns
+    return columns, a, b
 
 
 def block_sandwich_dots(X, W, fit_intercept):
@@ -252,13 +249,17 @@ def block_sandwich_dots(X, W, fit_intercept):
             H[k, :, l, :] = sandwich_dot(X, W[:, t], fit_intercept)
             H[l, :, k, :] = H[k, :, l, :].T
         return H.reshape(K * d, K * d)
-    k, l, a, b, columns = _block_pairs(X, K, fit_intercept)
+    columns, a, b = _column_pairs(X, fit_intercept)
     packed = np.zeros((T, a.size))  # accumulated in place, transposed: (pairs, T)
     for rows, pairs in _pair_products(X, columns):
         blas.dgemm(1.0, pairs.T, W[rows].T, 1.0, packed.T, trans_a=1, trans_b=1,
                    overwrite_c=1)
-    for u, v, s, t in ((k, l, a, b), (k, l, b, a), (l, k, a, b), (l, k, b, a)):
-        H[u, s, v, t] = packed
+    blocks = np.zeros((T, d, d))  # fancy indices on two axes, then on one: fast
+    blocks[:, a, b] = packed
+    blocks[:, b, a] = packed
+    k, l = np.triu_indices(K)
+    H[k, :, l, :] = blocks
+    H[l, :, k, :] = blocks
     return H.reshape(K * d, K * d)
 
 
@@ -269,8 +270,8 @@ def block_quadratic_forms(X, A, fit_intercept):
     of a multinomial model); the blocks ``(k, l)`` with ``k <= l`` are taken in
     ``np.triu_indices(K)`` order. For dense X and many blocks: one GEMM of the
     rows' pair products ``x_a x_b`` (``a <= b``) with the blocks' packed
-    symmetric parts, gathered from A (half the flops of ``[X, 1] A_kl``
-    followed by row-wise dots, and no copy of the blocks); otherwise that.
+    symmetric parts (half the flops of ``[X, 1] A_kl`` followed by row-wise
+    dots); otherwise that.
 
     Parameters
     ----------
@@ -308,9 +309,11 @@ def block_quadratic_forms(X, A, fit_intercept):
             out += P[:, :, p]
         return out
     # x^T S x = sum_a S_aa x_a^2 + sum_{a<b} (S_ab + S_ba) x_a x_b
-    k, l, a, b, columns = _block_pairs(X, K, fit_intercept)
-    packed = A4[k, a, l, b]
-    packed += A4[k, b, l, a]
+    columns, a, b = _column_pairs(X, fit_intercept)
+    k, l = np.triu_indices(K)
+    blocks = A4[k, :, l, :]  # fancy indices on one axis, then on two: fast
+    packed = blocks[:, a, b]
+    packed += blocks[:, b, a]
     packed[:, a == b] *= 0.5
     out = np.empty((n, T))
     for rows, pairs in _pair_products(X, columns):
