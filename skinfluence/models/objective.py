@@ -236,6 +236,25 @@ class LinearObjective:
         One BLAS-3 sandwich product per output (outputs with the same curvature,
         squared loss, share one); coupled outputs' blocks all come from
         :func:`~skinfluence.models.block_sandwich_dots`.
+
+        Parameters
+        ----------
+        X, Y, weights : the rows, as in :meth:`data_gradient`
+
+        Returns
+        -------
+        ndarray of shape (n_params, n_params)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.models import LinearObjective, MultinomialLoss
+        >>> obj = LinearObjective(MultinomialLoss(3), np.zeros((3, 2)), 0.0,
+        ...                       fit_intercept=True, l2_strength=1.0)
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> H = obj.data_hessian(X, np.array([0, 2]), np.ones(2))
+        >>> H.shape, bool(np.allclose(H, H.T)), bool(np.allclose(H.sum(axis=0), 0))
+        ((9, 9), True, True)
         """
         D = self.curvature(self.decision(X), Y)
         K, d = self.n_outputs, self.n_dof
