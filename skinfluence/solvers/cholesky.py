@@ -64,7 +64,9 @@ class CholeskySolver(HessianSolver):
         >>> solver.n_params, bool(solver.rcond_ > 1e-3)  # well conditioned
         (11, True)
         """
-        H = operator.dense()
+        # a new array, symmetric: its transpose is the Fortran-ordered matrix
+        # LAPACK factors in place (no copy)
+        H = operator.dense().T
         N = self.null_space_ = operator.null_space
         if N is not None:  # in place, on the rows N touches: no n_params^2 temporary
             rows = np.flatnonzero(np.any(N != 0, axis=1))
@@ -74,9 +76,10 @@ class CholeskySolver(HessianSolver):
         self.scale_ = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
         H *= self.scale_[:, None]
         H *= self.scale_[None, :]
-        anorm = lapack.dlange("1", H.T)  # H symmetric: its 1-norm, no |H| copy
+        anorm = lapack.dlange("1", H)  # no |H| copy
         try:
-            self.factor_ = linalg.cho_factor(H, lower=False, check_finite=False)
+            self.factor_ = linalg.cho_factor(H, lower=False, overwrite_a=True,
+                                             check_finite=False)
         except linalg.LinAlgError:
             rcond = 0.0
         else:
