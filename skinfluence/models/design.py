@@ -196,7 +196,8 @@ def _pair_products(X, columns):
         rows = slice(s, min(s + step, n))
         m = rows.stop - s
         XaT, out = XaT_buffer[:, :m], buffer[:, :m]
-        XaT[:features.size] = (X[rows] if features.size == p else X[rows][:, features]).T
+        block = X[rows] if features.size == p else X[rows][:, features]
+        XaT[:features.size] = block.T
         start = 0
         for a in range(q):  # rows (a, a..q-1): contiguous, one product each
             np.multiply(XaT[a:], XaT[a], out=out[start:start + q - a])
