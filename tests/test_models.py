@@ -259,3 +259,103 @@ def test_labels_are_encoded_by_position_in_classes(classes, y):
                              if y.dtype.kind in "iuf" else np.array(["zz"], dtype=object)])
     with pytest.raises(ValueError, match="not fitted on"):
         encode_labels(unseen, classes)
+
+
+def _digits_multinomial():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    rng = np.random.RandomState(0)
+    idx = rng.choice(len(X), 600, replace=False)
+    X = StandardScaler().fit_transform(X[idx])
+    est = LogisticRegression(C=0.1, tol=1e-8, max_iter=2000).fit(X, y[idx])
+    sw = rng.uniform(0.5, 2.0, len(idx))
+    a = make_adapter(est, y[idx], sw)
+    Y = a.encode_target(y[idx])
+    return a, X, Y, a.row_weights(Y, sw)
+
+
+def test_multinomial_hessian_from_pair_products_equals_one_sandwich_per_block():
+    """10 classes, 65 parameters each (several blocks of rows): the dense Hessian
+    built from one GEMM with the pair products equals the former construction
+    (one ``sandwich_dot`` per pair of classes) to rounding, its products match
+    differences of gradients, and sparse X (one product per pair) gives it too."""
+    from scipy import sparse
+
+    from skinfluence.models import sandwich_dot
+
+    a, X, Y, c = _digits_multinomial()
+    H = a.data_hessian(X, Y, c)
+    D = a.curvature(a.decision(X), Y)
+    K, d = a.n_outputs, a.n_dof
+    former = np.zeros((K, d, K, d))
+    for k in range(K):
+        for l in range(k, K):
+            block = sandwich_dot(X, D[:, k, l] * c, True)
+            former[k, :, l, :] = block
+            former[l, :, k, :] = block.T
+    former = former.reshape(K * d, K * d)
+    err = np.abs(H - former).max() / np.abs(former).max()
+    assert err < 1e-13, f"pair-product Hessian vs one sandwich per block: {err:.2e}"
+    assert np.array_equal(H, H.T)
+    err = np.abs(a.data_hessian(sparse.csr_matrix(X), Y, c) - H).max() / np.abs(H).max()
+    assert err < 1e-13, f"sparse X vs dense X: {err:.2e}"
+    rng, h = np.random.RandomState(1), 1e-5
+    theta = a.theta.ravel().copy()
+    V = rng.standard_normal((a.n_params, 2))
+    fd = np.column_stack([
+        (_grad_at(a, X, Y, c, theta + h * v) - _grad_at(a, X, Y, c, theta - h * v)) / (2 * h)
+        for v in V.T
+    ])
+    HV = a.hessian(X, Y, c) @ V
+    err = np.abs(fd - HV).max() / np.abs(HV).max()
+    assert err < 1e-6, f"dense Hessian vs differences of gradients: {err:.2e}"
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("block_elements", [2**18, 200])  # one block, many blocks
+@pytest.mark.parametrize("zero_columns", [[], [0, 4]])  # left out of the pairs
+def test_block_sandwich_dots_and_quadratic_forms_equal_their_definitions(
+        fit_intercept, block_elements, zero_columns, monkeypatch):
+    """K = 3 blocks of 7 + fit_intercept parameters: the pair products (forced
+    here: 6 blocks), the fallback (sparse X, or too few blocks) and the
+    definitions agree."""
+    from scipy import sparse
+
+    from skinfluence.models import (
+        block_quadratic_forms,
+        block_sandwich_dots,
+        design,
+        sandwich_dot,
+    )
+
+    monkeypatch.setattr(design, "PAIR_BLOCK_ELEMENTS", block_elements)
+    monkeypatch.setattr(design, "MIN_PAIR_ROWS", 8)
+    rng = np.random.RandomState(0)
+    K, d = 3, 7 + fit_intercept
+    X, W = rng.normal(size=(97, 7)), rng.normal(size=(97, 6))
+    X[:, zero_columns] = 0.0
+    A = rng.normal(size=(K * d, K * d))  # not symmetric: forms of each block as is
+    Xa = np.hstack([X, np.ones((97, 1))]) if fit_intercept else X
+    k, l = np.triu_indices(K)
+    want_H = np.zeros((K, d, K, d))
+    for t in range(6):
+        want_H[k[t], :, l[t], :] = want_H[l[t], :, k[t], :] = sandwich_dot(
+            X, W[:, t], fit_intercept)
+    want_H = want_H.reshape(K * d, K * d)
+    A4 = A.reshape(K, d, K, d)
+    want_q = np.column_stack([np.einsum("ia,ab,ib->i", Xa, A4[k[t], :, l[t], :], Xa)
+                              for t in range(6)])
+    for min_products in (2, 10**9):  # pair products, one product per block
+        monkeypatch.setattr(design, "MIN_PAIR_PRODUCTS", min_products)
+        for Xk in (X, sparse.csr_matrix(X)):
+            H = block_sandwich_dots(Xk, W, fit_intercept)
+            q = block_quadratic_forms(Xk, A, fit_intercept)
+            err = np.abs(H - want_H).max() / np.abs(want_H).max()
+            assert err < 1e-14, f"block_sandwich_dots: {err:.2e}"
+            # the pairs fill both mirror entries with one value; a sandwich
+            # product's GEMM is symmetric to rounding
+            asym = np.abs(H - H.T).max() / np.abs(H).max()
+            assert asym == 0 if min_products == 2 and Xk is X else asym < 1e-15, asym
+            err = np.abs(q - want_q).max() / np.abs(want_q).max()
+            assert err < 1e-14, f"block_quadratic_forms: {err:.2e}"

@@ -150,6 +150,8 @@ def test_leave_one_out_decision_equals_the_params_influence_route():
     diff = (got - got.mean(1, keepdims=True)) - (old - old.mean(1, keepdims=True))
     err = np.abs(diff).max()
     assert err < 1e-10, f"max |difference| of centred decision values {err:.2e}"
+    with pytest.raises(ValueError, match="X has 10 rows; the explainer was fitted on 400"):
+        leave_one_out_decision(ex, X[:10])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

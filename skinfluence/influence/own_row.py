@@ -23,7 +23,7 @@ where the rows' parameter shifts are formed block by block).
 
 import numpy as np
 
-from ..models import PenaltyShareNewton
+from ..models import PenaltyShareNewton, block_quadratic_forms
 from ..parallel import blas_limit, count_nonzero, row_blocks
 from .kinks import has_kinks
 from .shifts import explicit_inverse, newton_operator, newton_shifts, solve_row_systems
@@ -115,7 +115,7 @@ def _block(objective, rows, method, inverse, share):
         dz = np.einsum("jkl,jl->jk", M, E)
         return dz if share is None else dz + Jh
     cD = objective.removed_curvature(rows)
-    system = np.eye(K) - np.einsum("jkl,jlm->jkm", cD, M)
+    system = np.eye(K) - cD @ M
     if share is not None:
         # as newton_shifts for large mean-form models: the share's gradient is
         # kept, its curvature dropped (H_-j^-1 g_j ~ T w + c_j h)
@@ -131,15 +131,10 @@ def _leverage_blocks(objective, Xr, Xa, inverse):
     if inverse is None:  # K solves per row
         A = objective.solver.solve(a.jacobian_solve_inputs(Xr)).reshape(K, d, m, K)
         return np.einsum("kajl,ja->jkl", A, Xa)
-    # only the K (K + 1) / 2 distinct d x d blocks of H^{-1}, in one GEMM:
-    # P[j, (t, b)] = sum_a x_ja H^{-1}[(k_t, a), (l_t, b)], M_j[k_t, l_t] = P_t x_j
+    # only the K (K + 1) / 2 distinct d x d blocks of H^{-1}:
+    # M_j[k_t, l_t] = [x_j, 1] H^{-1}[(k_t, .), (l_t, .)] [x_j, 1]
     k, l = np.triu_indices(K)
-    blocks = inverse.reshape(K, d, K, d)[k, :, l, :]  # (t, a, b)
-    W = blocks.transpose(0, 2, 1).reshape(-1, d)  # rows (t, b), columns a
-    P = np.asarray(Xr @ W[:, : Xr.shape[1]].T)
-    if a.fit_intercept:
-        P += W[:, -1]
-    values = np.einsum("jtb,jb->jt", P.reshape(m, -1, d), Xa)
+    values = block_quadratic_forms(Xr, inverse, a.fit_intercept)
     M = np.empty((m, K, K))
     M[:, k, l] = values
     M[:, l, k] = values

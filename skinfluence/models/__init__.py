@@ -39,7 +39,14 @@ from sklearn.svm import LinearSVC, LinearSVR
 from .active_set import ActiveSetAdapter
 from .adapter import LinearModelAdapter
 from .elastic_net import ElasticNetAdapter
-from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
+from .design import (
+    augmented_dot,
+    augmented_tdot,
+    block_quadratic_forms,
+    block_sandwich_dots,
+    sandwich_dot,
+    squared_tdot,
+)
 from .glm import GLMAdapter, glm_loss
 from .glm_losses import TweedieLoss
 from .huber import HuberAdapter
@@ -95,6 +102,8 @@ __all__ = [
     "LinearSVMAdapter",
     "augmented_dot",
     "augmented_tdot",
+    "block_quadratic_forms",
+    "block_sandwich_dots",
     "sandwich_dot",
     "squared_tdot",
     "make_adapter",

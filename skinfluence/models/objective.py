@@ -3,7 +3,13 @@
 import numpy as np
 from scipy import sparse
 
-from .design import augmented_dot, augmented_tdot, sandwich_dot, squared_tdot
+from .design import (
+    augmented_dot,
+    augmented_tdot,
+    block_sandwich_dots,
+    sandwich_dot,
+    squared_tdot,
+)
 
 __all__ = ["LinearObjective"]
 
@@ -227,24 +233,41 @@ class LinearObjective:
     def data_hessian(self, X, Y, weights):
         """``sum_i c_i J_i^T D_i J_i`` (no penalty), dense (n_params, n_params).
 
-        One BLAS-3 sandwich product per pair of coupled outputs; outputs with the
-        same curvature (squared loss) share one product.
+        One BLAS-3 sandwich product per output (outputs with the same curvature,
+        squared loss, share one); coupled outputs' blocks all come from
+        :func:`~skinfluence.models.block_sandwich_dots`.
+
+        Parameters
+        ----------
+        X, Y, weights : the rows, as in :meth:`data_gradient`
+
+        Returns
+        -------
+        ndarray of shape (n_params, n_params)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skinfluence.models import LinearObjective, MultinomialLoss
+        >>> obj = LinearObjective(MultinomialLoss(3), np.zeros((3, 2)), 0.0,
+        ...                       fit_intercept=True, l2_strength=1.0)
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0]])
+        >>> H = obj.data_hessian(X, np.array([0, 2]), np.ones(2))
+        >>> H.shape, bool(np.allclose(H, H.T)), bool(np.allclose(H.sum(axis=0), 0))
+        ((9, 9), True, True)
         """
         D = self.curvature(self.decision(X), Y)
         K, d = self.n_outputs, self.n_dof
+        if not self.curvature_is_diagonal:  # the K (K + 1) / 2 distinct blocks
+            k, l = np.triu_indices(K)
+            return block_sandwich_dots(X, D[:, k, l] * weights[:, None],
+                                       self.fit_intercept)
         H = np.zeros((K, d, K, d))
-        if self.curvature_is_diagonal:
-            shared = bool(np.all(D == D[:, :1]))
-            for k in range(K):
-                if k == 0 or not shared:
-                    block = sandwich_dot(X, D[:, k] * weights, self.fit_intercept)
-                H[k, :, k, :] = block
-        else:
-            for k in range(K):
-                for l in range(k, K):
-                    block = sandwich_dot(X, D[:, k, l] * weights, self.fit_intercept)
-                    H[k, :, l, :] = block
-                    H[l, :, k, :] = block.T
+        shared = bool(np.all(D == D[:, :1]))
+        for k in range(K):
+            if k == 0 or not shared:
+                block = sandwich_dot(X, D[:, k] * weights, self.fit_intercept)
+            H[k, :, k, :] = block
         return H.reshape(K * d, K * d)
 
     def hessian(self, X, Y, weights):

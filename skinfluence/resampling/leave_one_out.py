@@ -28,6 +28,7 @@ Two rules read those predictions:
 import numpy as np
 from scipy.special import log_softmax
 
+from .._validation import num_rows
 from ..influence import FittedObjective, ShiftLoop, own_decision_shifts
 
 __all__ = [
@@ -51,7 +52,8 @@ def leave_one_out_decision(explainer, X):
         Fitted on ``X`` (any method; ``"newton"`` gives the leave-one-out
         parameters, ``"first_order"`` their linearisation).
     X : {ndarray, sparse matrix} of shape (n_train, n_features)
-        The training rows the explainer was fitted on.
+        The training rows the explainer was fitted on (their transformed
+        copy, ``explainer.X_``, is what is read; the number of rows is checked).
 
     Returns
     -------
@@ -74,11 +76,14 @@ def leave_one_out_decision(explainer, X):
     >>> bool(np.isclose(z[0], refit))
     True
     """
+    if num_rows(X) != explainer.n_train_:
+        raise ValueError(f"X has {num_rows(X)} rows; the explainer was fitted on "
+                         f"{explainer.n_train_}.")
     est = explainer.estimator_
-    if explainer.feature_map_ is not None:
-        X = explainer.feature_map_.transform(X)
     coef = np.atleast_2d(est.coef_)
-    Z = np.asarray(X @ coef.T) + np.ravel(getattr(est, "intercept_", 0.0))
+    # the rows as the model sees them (through a Pipeline's transforms), kept by
+    # the explainer: not transformed again
+    Z = np.asarray(explainer.X_ @ coef.T) + np.ravel(getattr(est, "intercept_", 0.0))
     if explainer.removal_ is not None:  # HuberRegressor: its scale moves too
         loop = ShiftLoop(explainer.removal_, explainer.adapter_, explainer.method)
         return Z + loop.own_decision_shifts()

@@ -261,7 +261,10 @@ class InfluencePruner(BaseRowSampler):
 
     def _leave_one_out(self, scorer, X, y, sw):
         """Scores, the "auto" rule's flags and its reason code."""
-        explainer = InfluenceExplainer(clone(scorer), method="newton").fit(
+        # the default scorer is built afresh (and the explainer clones an
+        # unfitted model): only a user's model, maybe fitted, needs a clone here
+        model = scorer if self.estimator is None else clone(scorer)
+        explainer = InfluenceExplainer(model, method="newton").fit(
             X, y, sample_weight=sw
         )
         decision = leave_one_out_decision(explainer, X)

@@ -64,18 +64,22 @@ class CholeskySolver(HessianSolver):
         >>> solver.n_params, bool(solver.rcond_ > 1e-3)  # well conditioned
         (11, True)
         """
-        H = operator.dense()
+        # a new array, symmetric: its transpose is the Fortran-ordered matrix
+        # LAPACK factors in place (no copy)
+        H = operator.dense().T
         N = self.null_space_ = operator.null_space
-        if N is not None:
-            H += np.mean(np.diag(H)) * (N @ N.T)
+        if N is not None:  # in place, on the rows N touches: no n_params^2 temporary
+            rows = np.flatnonzero(np.any(N != 0, axis=1))
+            H[np.ix_(rows, rows)] += np.mean(np.diag(H)) * (N[rows] @ N[rows].T)
         self.n_params = H.shape[0]
         diag = np.diag(H).copy()
         self.scale_ = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
         H *= self.scale_[:, None]
         H *= self.scale_[None, :]
-        anorm = np.abs(H).sum(axis=0).max()
+        anorm = lapack.dlange("1", H)  # no |H| copy
         try:
-            self.factor_ = linalg.cho_factor(H, lower=False, check_finite=False)
+            self.factor_ = linalg.cho_factor(H, lower=False, overwrite_a=True,
+                                             check_finite=False)
         except linalg.LinAlgError:
             rcond = 0.0
         else:
@@ -152,13 +156,18 @@ class CholeskySolver(HessianSolver):
             A, info = lapack.dpotri(U, lower=lower)
             if info != 0:
                 raise SingularHessianError(f"LAPACK dpotri failed (info={info}).")
-            A = np.triu(A) + np.triu(A, 1).T if not lower else np.tril(A) + np.tril(A, -1).T
+            _mirror_triangle(A, "upper" if not lower else "lower")
             A *= self.scale_[:, None]
             A *= self.scale_[None, :]
             N = getattr(self, "null_space_", None)
-            if N is not None:  # H^+ = P (H + s N N^T)^{-1} P, P = I - N N^T
+            if N is not None:  # H^+ = P (H + s N N^T)^{-1} P, P = I - N N^T:
+                # P A P = A - B N^T - N B^T, B = A N - N (N^T A N) / 2, and
+                # N B^T, B N^T only touch the rows and columns N does
+                rows = np.flatnonzero(np.any(N != 0, axis=1))
                 AN = A @ N
-                A = A - AN @ N.T - N @ AN.T + N @ ((N.T @ AN) @ N.T)
+                B = AN - 0.5 * N @ (N.T @ AN)
+                A[:, rows] -= B @ N[rows].T
+                A[rows, :] -= N[rows] @ B.T
             self.inverse_ = A
         return self.inverse_
 
@@ -191,3 +200,15 @@ class CholeskySolver(HessianSolver):
         S = self.scale_ if B.ndim == 1 else self.scale_[:, None]
         W = linalg.solve_triangular(self.factor_[0], S * B, trans="T", check_finite=False)
         return np.einsum("ij,ij->j", W, W)
+
+
+def _mirror_triangle(A, valid, step=64):
+    """Copy the ``valid`` triangle of square ``A`` onto the other, in place, by
+    blocks of columns (no ``n x n`` temporary)."""
+    n = A.shape[0]
+    T = A if valid == "upper" else A.T  # a view: mirror its upper triangle
+    for j in range(0, n, step):
+        e = min(j + step, n)
+        T[e:, j:e] = T[j:e, e:].T
+        block = T[j:e, j:e]
+        block[...] = np.triu(block) + np.triu(block, 1).T
