@@ -60,8 +60,8 @@ def find_label_issues(X, y, estimator=None, *, sample_weight=None, as_frame=Fals
     >>> issues = find_label_issues(X, y_noisy)
     >>> issues.index[:3].tolist(), issues.suggested_label[:3].tolist()
     ([0, 60, 120], [0, 1, 2])
-    >>> issues.index.size  # and iris rows near the versicolor/virginica border
-    5
+    >>> issues.index.size  # those three only
+    3
     """
     pruner = InfluencePruner(estimator).fit(X, y, sample_weight=sample_weight)
     rows = pruner.removed_indices_

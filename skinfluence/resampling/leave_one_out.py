@@ -12,14 +12,13 @@ of ``k``.
 
 Two rules read those predictions:
 
-- :func:`confident_label_issues` (class targets): per-class thresholds at the
-  class's mean self-confidence, the confident joint of given and likely
-  labels, calibrated to the class counts, estimates how many rows of each
-  class carry each wrong label; that many rows per (given, likely) pair are
-  flagged, those with the largest margin ``p(likely) - p(given)``, and only
-  where the likely label is also the most probable one. The removal budget is
-  thus estimated from the data (an estimated noise rate per class pair), not
-  fixed: on clean data it is near zero.
+- :func:`confident_label_issues` (class targets): the confident joint of
+  given and likely labels (per-class thresholds at the class's mean
+  self-confidence, calibrated to the class counts) estimates the label noise
+  ``P(given | true)``; with it, Bayes' rule gives each row the probability of
+  each true class given its label, and a row is flagged when its label is not
+  the most probable one -- more likely wrong than right. How many rows go is
+  thus estimated from the data, not fixed: on clean data it is near zero.
 - :func:`residual_fence` (continuous targets): Tukey's far-out fence
   ``[Q1 - 3 IQR, Q3 + 3 IQR]`` on the leave-one-out residuals (about 4.7
   standard deviations on Gaussian errors).
@@ -120,7 +119,16 @@ def log_probabilities(decision):
 
 
 def confident_label_issues(proba, labels):
-    """Rows whose given label the confident joint counts as likely wrong.
+    """Rows whose given label is more likely wrong than right.
+
+    The confident joint (Northcutt et al., 2021) estimates the label noise:
+    per-class thresholds at each class's mean self-confidence give each row a
+    likely class, and the counts of (given, likely) pairs, calibrated to the
+    class counts, estimate ``T[i, j] = P(given i | true j)``. The noisy class
+    probabilities are ``T`` times the clean ones, so the clean ones are
+    ``T^{-1} proba`` (clipped to the simplex), and Bayes' rule gives each row's
+    posterior ``P(true j | given i, x)``, proportional to ``T[i, j] p_clean(j)``.
+    A row is flagged when that posterior's most probable class is not its label.
 
     Parameters
     ----------
@@ -133,8 +141,7 @@ def confident_label_issues(proba, labels):
     -------
     issues : ndarray of shape (n,), dtype=bool
     likely : ndarray of shape (n,) of int
-        The most probable class among those above their class threshold (the
-        given label where none is above it).
+        The most probable true class of each row.
 
     Examples
     --------
@@ -153,29 +160,21 @@ def confident_label_issues(proba, labels):
     above = proba >= thresholds
     likely = np.where(above, proba, -np.inf).argmax(axis=1)
     likely = np.where(above.any(axis=1), likely, labels)
-    joint = np.zeros((K, K))
+    joint = np.zeros((K, K))  # [given i, true j]
     np.add.at(joint, (labels, likely), 1.0)
     # calibrate each given-label row of the joint to that class's row count
     row_sums = joint.sum(axis=1, keepdims=True)
     joint = joint / np.where(row_sums > 0, row_sums, 1.0) * counts[:, None]
-    issues = np.zeros(n, dtype=bool)
-    for i in range(K):
-        rows = np.flatnonzero(labels == i)
-        for j in range(K):
-            m = int(np.round(joint[i, j])) if i != j else 0
-            if m:
-                margin = proba[rows, j] - proba[rows, i]
-                issues[rows[np.argsort(-margin, kind="stable")[:m]]] = True
-    issues &= proba.argmax(axis=1) != labels
-    # at most half of a class: beyond that its label would mean another class
-    # (confident learning assumes each class's own label is the most frequent)
-    gap = proba.max(axis=1) - proba[np.arange(n), labels]
-    for i in range(K):
-        rows = np.flatnonzero(issues & (labels == i))
-        if rows.size > counts[i] // 2:
-            surplus = rows.size - counts[i] // 2
-            issues[rows[np.argsort(gap[rows], kind="stable")[:surplus]]] = False
-    return issues, likely
+    true_counts = joint.sum(axis=0, keepdims=True)
+    noise = joint / np.where(true_counts > 0, true_counts, 1.0)  # P(given | true)
+    try:
+        clean = np.linalg.solve(noise, proba.T).T
+    except np.linalg.LinAlgError:  # a class no row is likely to be: no inverse
+        clean = proba
+    clean = np.clip(clean, 1e-12, None)
+    posterior = noise[labels] * (clean / clean.sum(axis=1, keepdims=True))
+    likely = posterior.argmax(axis=1)
+    return likely != labels, likely
 
 
 def residual_fence(residuals):
