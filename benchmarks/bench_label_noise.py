@@ -18,7 +18,11 @@ model, ``LogisticRegression(max_iter=1000)``, is fitted
   defaults;
 - on the rows kept by the paper's rule as this library's former default did
   ("paper": ``reference="representative", rule="not_all_negative"``, scorer
-  ``LogisticRegression(C=0.1)``).
+  ``LogisticRegression(C=0.1)``);
+- evidence only: without exactly the flipped rows ("oracle": what a perfect
+  detector would gain), and without as many rows as ``InfluencePruner()``
+  removes, taken by its scores across all class pairs instead of the
+  confident joint's per-pair budget ("ranked").
 
 Flips: "symmetric" moves a row to a uniformly drawn other class with
 probability r; "class" (class-dependent) moves a row of class k to class
@@ -137,8 +141,25 @@ def _cleanlab(X, y):
     return find_label_issues(y, proba)
 
 
+def _ranked(X, y):
+    """InfluencePruner's count, but the rows with the lowest scores overall (one
+    ranking across class pairs instead of the confident joint's per-pair budget)."""
+    pruner = InfluencePruner().fit(X, y)
+    removed = np.zeros(len(y), dtype=bool)
+    removed[np.argsort(pruner.scores_.ravel(), kind="stable")
+            [: len(pruner.removed_indices_)]] = True
+    return removed
+
+
+def _oracle(X, y):  # never called: run_one removes exactly the flipped rows
+    raise RuntimeError("the oracle needs the flipped rows")
+
+
 METHODS = {
     "none": lambda X, y: np.zeros(len(y), dtype=bool),
+    # exactly the flipped rows: what a perfect detector would gain (evidence only)
+    "oracle": _oracle,
+    "ranked": _ranked,
     "influence": _pruner(InfluencePruner()),
     "cleanlab": _cleanlab,
     "paper": _pruner(
@@ -162,7 +183,8 @@ def run_one(name, X, y, seed, rate, kind, methods):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t0 = time.perf_counter()
-            removed = np.asarray(METHODS[method](Xtr, ytr), dtype=bool)
+            removed = (flip.copy() if method == "oracle" else
+                       np.asarray(METHODS[method](Xtr, ytr), dtype=bool))
             t_prune = time.perf_counter() - t0
             model = clone(BASE).fit(Xtr[~removed], ytr[~removed])
         n_removed = int(removed.sum())
