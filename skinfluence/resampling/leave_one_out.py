@@ -128,7 +128,8 @@ def confident_label_issues(proba, labels):
     probabilities are ``T`` times the clean ones, so the clean ones are
     ``T^{-1} proba`` (clipped to the simplex), and Bayes' rule gives each row's
     posterior ``P(true j | given i, x)``, proportional to ``T[i, j] p_clean(j)``.
-    A row is flagged when that posterior's most probable class is not its label.
+    A row is flagged when that posterior's most probable class is not its label,
+    at most half of each class (the least doubtful of a larger set are kept).
 
     Parameters
     ----------
@@ -174,7 +175,16 @@ def confident_label_issues(proba, labels):
     clean = np.clip(clean, 1e-12, None)
     posterior = noise[labels] * (clean / clean.sum(axis=1, keepdims=True))
     likely = posterior.argmax(axis=1)
-    return likely != labels, likely
+    issues = likely != labels
+    # at most half of a class: beyond that its label would mean another class
+    # (confident learning assumes each class's own label is the most frequent)
+    doubt = posterior.max(axis=1) - posterior[np.arange(n), labels]
+    for i in range(K):
+        rows = np.flatnonzero(issues & (labels == i))
+        if rows.size > counts[i] // 2:
+            surplus = rows.size - counts[i] // 2
+            issues[rows[np.argsort(doubt[rows], kind="stable")[:surplus]]] = False
+    return issues, likely
 
 
 def residual_fence(residuals):
