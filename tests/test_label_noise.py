@@ -217,3 +217,33 @@ def test_find_label_issues_continuous_target_suggests_the_refit_prediction():
     keep = np.arange(80) != 5
     refit = Ridge().fit(X[keep], y[keep]).predict(X[5:6])[0]
     np.testing.assert_allclose(issues.suggested_label, [refit], rtol=1e-9)
+
+
+def _draw(rng, P):
+    """One class per row of the probability rows P (inverse CDF)."""
+    return (rng.rand(len(P), 1) > np.cumsum(P, axis=1)).sum(axis=1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_posterior_rule_is_the_bayes_decision_under_the_true_noise(seed):
+    """With the noisy labels' true probabilities, the rule estimates the noise
+    from the confident joint and flags (almost) exactly the rows that Bayes' rule
+    under the true noise calls more likely wrong than right: more than half of
+    them flipped, by construction."""
+    from skinfluence.resampling.leave_one_out import confident_label_issues
+
+    rng = np.random.RandomState(seed)
+    n, K = 6000, 3
+    clean = rng.dirichlet(np.full(K, 0.3), size=n)
+    true = _draw(rng, clean)
+    noise = np.array([[0.8, 0.1, 0.3], [0.15, 0.85, 0.0], [0.05, 0.05, 0.7]])
+    given = _draw(rng, noise[:, true].T)  # noise[i, j] = P(given i | true j)
+    flags, _ = confident_label_issues(clean @ noise.T, given)
+    posterior = noise[given] * clean
+    bayes = posterior.argmax(axis=1) != given
+    flipped = given != true
+    agree = (flags == bayes).mean()
+    precision = flipped[flags].mean()
+    assert agree > 0.94, f"agrees with the Bayes decision on {agree:.3f} of rows"
+    assert precision > 0.6, f"flipped among flagged {precision:.3f}"
+    assert flags.sum() > 0.5 * flipped.sum(), f"{flags.sum()} flagged, {flipped.sum()}"
