@@ -111,8 +111,8 @@ class KinkSides:
         loss = a.loss_function
         self.kinks = np.asarray(loss.kinks, dtype=np.float64)
         self.Z = a.decision(X)
-        self.gradient = a.loss_gradient(self.Z, Y)[1]
-        self.curvature = a.curvature(self.Z, Y)
+        _, self.gradient, self.curvature = loss.loss_terms(self.Z, Y, gradient=True,
+                                                           curvature=True)
         self.coordinate = loss.kink_coordinate(self.Z, Y)
         self.slope = loss.kink_coordinate(self.Z + 1.0, Y) - self.coordinate
         self.region = self.regions(self.coordinate)
@@ -248,10 +248,8 @@ def _solve_pieces(objective, sides, first, units, pending, removals):
 def _solve_chunk(objective, sides, first, units, slot, pending, removals):
     a = objective.adapter
     b = len(pending)
-    counts = np.bincount(slot, minlength=b)
+    counts = np.bincount(slot, minlength=b)  # units come sorted by removal
     u = counts.max()
-    order = np.argsort(slot, kind="stable")
-    units, slot = units[order], slot[order]
     pos = np.arange(len(units)) - np.repeat(np.cumsum(counts) - counts, counts)
     rows = np.zeros((b, u), dtype=np.intp)
     outs = np.zeros((b, u), dtype=np.intp)
@@ -293,7 +291,6 @@ def _unit_terms(objective, sides, rows, outs, dz):
     Z = sides.Z[flat_rows].copy()
     m = np.arange(len(flat_rows))
     Z[m, flat_outs] += dz.ravel()
-    Y = objective.Y[flat_rows]
-    g = a.loss_gradient(Z, Y)[1][m, flat_outs]
-    D = a.curvature(Z, Y)[m, flat_outs]
-    return g.reshape(rows.shape), D.reshape(rows.shape)
+    _, g, D = a.loss_function.loss_terms(Z, objective.Y[flat_rows], gradient=True,
+                                         curvature=True)
+    return g[m, flat_outs].reshape(rows.shape), D[m, flat_outs].reshape(rows.shape)

@@ -109,15 +109,20 @@ class RowRemovals:
     """
 
     def __init__(self, objective, rows, inverse):
-        a = objective.adapter
-        K, b = a.n_outputs, len(rows)
         self.objective, self.inverse, self.rows = objective, inverse, rows
-        units = unit_vectors(a, objective.X, np.repeat(rows, K),
+
+    def _woodbury(self, removals):
+        """``T_j = A_j J_j^T``, ``c_j D_j`` and ``I - c_j D_j J_j T_j`` of the given
+        removals only (most removals move no other row across a kink)."""
+        obj = self.objective
+        K, b = obj.adapter.n_outputs, len(removals)
+        rows = self.rows[removals]
+        units = unit_vectors(obj.adapter, obj.X, np.repeat(rows, K),
                              np.tile(np.arange(K), b))
-        self.T = self.apply(units, np.repeat(np.arange(b), K)).reshape(b, K, -1)
-        M = np.einsum("jkp,jlp->jkl", self.T, units.reshape(b, K, -1))
-        self.cD = objective.removed_curvature(rows)
-        self.system = np.eye(K) - np.einsum("jkl,jlm->jkm", self.cD, M)
+        T = self.apply(units, np.repeat(removals, K)).reshape(b, K, -1)
+        M = np.einsum("jkp,jlp->jkl", T, units.reshape(b, K, -1))
+        cD = obj.removed_curvature(rows)
+        return T, cD, np.eye(K) - np.einsum("jkl,jlm->jkm", cD, M)
 
     def apply(self, V, removals):
         """``A_j v`` for each row ``v`` of V and its removal ``j``: ``H^{-1}``, or
@@ -159,10 +164,10 @@ class RowRemovals:
         obj = self.objective
         J = unit_vectors(obj.adapter, obj.X, rows, outputs)
         HJ = self.apply(J, removals)
-        T = self.T[removals]  # (m, K, P)
+        needed, which = np.unique(removals, return_inverse=True)
+        T, cD, system = (part[which] for part in self._woodbury(needed))  # (m, ...)
         proj = np.einsum("mkp,mp->mk", T, J)  # J_j H^-1 J_u^T
-        w = np.linalg.solve(self.system[removals],
-                            np.einsum("mkl,ml->mk", self.cD[removals], proj)[..., None])
+        w = np.linalg.solve(system, np.einsum("mkl,ml->mk", cD, proj)[..., None])
         return HJ + np.einsum("mkp,mk->mp", T, w[..., 0])
 
 
