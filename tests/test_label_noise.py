@@ -14,7 +14,12 @@ from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from skinfluence import InfluencePrunedEstimator, InfluencePruner, find_label_issues
+from skinfluence import (
+    InfluenceExplainer,
+    InfluencePrunedEstimator,
+    InfluencePruner,
+    find_label_issues,
+)
 
 SEEDS = range(5)
 FINAL = LogisticRegression(max_iter=1000)
@@ -225,12 +230,12 @@ def _draw(rng, P):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_posterior_rule_is_the_bayes_decision_under_the_true_noise(seed):
-    """With the noisy labels' true probabilities, the rule estimates the noise
-    from the confident joint and flags (almost) exactly the rows that Bayes' rule
-    under the true noise calls more likely wrong than right: more than half of
+def test_label_posterior_is_the_bayes_posterior_under_the_true_noise(seed):
+    """With the noisy labels' true probabilities, the posterior estimates the noise
+    from the confident joint and calls (almost) exactly the rows more likely wrong
+    than right that Bayes' rule under the true noise calls so: more than half of
     them flipped, by construction."""
-    from skinfluence.resampling.leave_one_out import confident_label_issues
+    from skinfluence.resampling.leave_one_out import label_posterior
 
     rng = np.random.RandomState(seed)
     n, K = 6000, 3
@@ -238,8 +243,12 @@ def test_posterior_rule_is_the_bayes_decision_under_the_true_noise(seed):
     true = _draw(rng, clean)
     noise = np.array([[0.8, 0.1, 0.3], [0.15, 0.85, 0.0], [0.05, 0.05, 0.7]])
     given = _draw(rng, noise[:, true].T)  # noise[i, j] = P(given i | true j)
-    flags, _ = confident_label_issues(clean @ noise.T, given)
+    estimate = label_posterior(clean @ noise.T, given)
+    flags = estimate.argmax(axis=1) != given
     posterior = noise[given] * clean
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    gap = np.abs(estimate - posterior).mean()
+    assert gap < 0.05, f"mean |posterior - Bayes posterior| {gap:.3f}"
     bayes = posterior.argmax(axis=1) != given
     flipped = given != true
     agree = (flags == bayes).mean()
@@ -247,3 +256,42 @@ def test_posterior_rule_is_the_bayes_decision_under_the_true_noise(seed):
     assert agree > 0.94, f"agrees with the Bayes decision on {agree:.3f} of rows"
     assert precision > 0.6, f"flipped among flagged {precision:.3f}"
     assert flags.sum() > 0.5 * flipped.sum(), f"{flags.sum()} flagged, {flipped.sum()}"
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_expected_loss_influence_is_the_refits_change_of_its_linearisation(n_classes):
+    """The pruner's harm: the first-order influence of each row on
+    ``sum_k A_k . z_k`` (``A = posterior - leave-one-out probabilities``, fixed)
+    against refitting without the row, 40 rows."""
+    from sklearn.datasets import load_iris
+
+    from skinfluence.resampling.leave_one_out import expected_loss_influence
+
+    X, y = load_iris(return_X_y=True)
+    if n_classes == 2:
+        X, y = X[y > 0], y[y > 0] - 1
+    rng = np.random.RandomState(0)
+    model = LogisticRegression(C=0.5, tol=1e-10, max_iter=10000)
+    ex = InfluenceExplainer(model, method="newton").fit(X, y)
+    proba = ex.estimator_.predict_proba(X)
+    posterior = rng.dirichlet(np.ones(n_classes), size=len(y))
+    harm = expected_loss_influence(ex, proba, posterior)
+    A = posterior - proba
+    A = A[:, 1:] if n_classes == 2 else A
+
+    def functional(m):
+        z = np.atleast_2d(m.decision_function(X).T).T
+        return float((A * z).sum())
+
+    full = functional(ex.estimator_)
+    rows = rng.choice(len(y), 40, replace=False)
+    keep = np.ones(len(y), dtype=bool)
+    refit = []
+    for j in rows:
+        keep[j] = False
+        refit.append(full - functional(clone(model).fit(X[keep], y[keep])))
+        keep[j] = True
+    r = np.corrcoef(harm[rows], refit)[0, 1]
+    slope = np.polyfit(refit, harm[rows], 1)[0]
+    assert r > 0.97, f"correlation with refits {r:.4f}"
+    assert 0.8 < slope < 1.25, f"slope against refits {slope:.3f}"

@@ -39,7 +39,7 @@ from .kernels import (
     self_influence_block,
 )
 from .kinks import KinkSides, follow_kinks, has_kinks
-from .mean import mean_influence_first_order
+from .mean import decision_sum_influence, mean_influence_first_order
 from .own_row import own_decision_shifts
 from .objective import (
     REFIT_STATIONARITY_TOLERANCE,
@@ -71,6 +71,7 @@ __all__ = [
     "TargetRows",
     "check_chunked_solver",
     "chunked_operator",
+    "decision_sum_influence",
     "explicit_inverse",
     "fit_chunked",
     "follow_kinks",

@@ -10,15 +10,17 @@ cross-validated prediction of confident learning (Northcutt et al., 2021),
 with ``n - 1`` training rows instead of ``(k - 1) n / k`` and one fit instead
 of ``k``.
 
-Two rules read those predictions:
+What reads those predictions:
 
-- :func:`confident_label_issues` (class targets): the confident joint of
-  given and likely labels (per-class thresholds at the class's mean
-  self-confidence, calibrated to the class counts) estimates the label noise
-  ``P(given | true)``; with it, Bayes' rule gives each row the probability of
-  each true class given its label, and a row is flagged when its label is not
-  the most probable one -- more likely wrong than right. How many rows go is
-  thus estimated from the data, not fixed: on clean data it is near zero.
+- :func:`label_posterior` and :func:`expected_loss_influence` (class
+  targets): the confident joint of given and likely labels (per-class
+  thresholds at the class's mean self-confidence, calibrated to the class
+  counts) estimates the label noise ``P(given | true)``; with it, Bayes' rule
+  gives each row the probability of each true class given its label. Under
+  those likely labels, the leave-one-out log-loss of the training rows is an
+  estimate of the held-out loss, and each row's influence on it says whether
+  removing the row would lower it (the pruner's rule,
+  :class:`~skinfluence.InfluencePruner`).
 - :func:`residual_fence` (continuous targets): Tukey's far-out fence
   ``[Q1 - 3 IQR, Q3 + 3 IQR]`` on the leave-one-out residuals (about 4.7
   standard deviations on Gaussian errors).
@@ -28,11 +30,19 @@ import numpy as np
 from scipy.special import log_softmax
 
 from .._validation import num_rows
-from ..influence import FittedObjective, ShiftLoop, own_decision_shifts
+from ..influence import (
+    FittedObjective,
+    ShiftLoop,
+    decision_sum_influence,
+    own_decision_shifts,
+)
 
 __all__ = [
     "FENCE_K",
-    "confident_label_issues",
+    "MAX_LABEL_ODDS",
+    "expected_loss_influence",
+    "harmful_label_issues",
+    "label_posterior",
     "leave_one_out_decision",
     "log_probabilities",
     "residual_fence",
@@ -40,6 +50,11 @@ __all__ = [
 
 #: Tukey's "far out" multiple of the inter-quartile range.
 FENCE_K = 3.0
+#: A row goes only while its label is at most this many times as likely right
+#: as wrong (posterior of the given label below 2/3). Without the cap the
+#: influence also removes clean rows that hold a strongly penalised scorer back
+#: (clean iris: -1.13 pt); the caps 0.5-0.8 compared in docs/pruning.md.
+MAX_LABEL_ODDS = 2.0
 
 
 def leave_one_out_decision(explainer, X):
@@ -86,11 +101,8 @@ def leave_one_out_decision(explainer, X):
     if explainer.removal_ is not None:  # HuberRegressor: its scale moves too
         loop = ShiftLoop(explainer.removal_, explainer.adapter_, explainer.method)
         return Z + loop.own_decision_shifts()
-    objective = FittedObjective(explainer.adapter_, explainer.design_, explainer.Y_,
-                                explainer.weights_, explainer.solver_,
-                                explainer.operator_)
     # row j's own z_{-j} - z_j from K x K leverage blocks: no (n, n_params) array
-    return Z + own_decision_shifts(objective, explainer.method)
+    return Z + own_decision_shifts(_objective(explainer), explainer.method)
 
 
 def log_probabilities(decision):
@@ -118,8 +130,8 @@ def log_probabilities(decision):
     return log_softmax(decision, axis=1)
 
 
-def confident_label_issues(proba, labels):
-    """Rows whose given label is more likely wrong than right.
+def label_posterior(proba, labels):
+    """Each row's probability of each true class, given its label and features.
 
     The confident joint (Northcutt et al., 2021) estimates the label noise:
     per-class thresholds at each class's mean self-confidence give each row a
@@ -128,8 +140,6 @@ def confident_label_issues(proba, labels):
     probabilities are ``T`` times the clean ones, so the clean ones are
     ``T^{-1} proba`` (clipped to the simplex), and Bayes' rule gives each row's
     posterior ``P(true j | given i, x)``, proportional to ``T[i, j] p_clean(j)``.
-    A row is flagged when that posterior's most probable class is not its label,
-    at most half of each class (the least doubtful of a larger set are kept).
 
     Parameters
     ----------
@@ -140,18 +150,17 @@ def confident_label_issues(proba, labels):
 
     Returns
     -------
-    issues : ndarray of shape (n,), dtype=bool
-    likely : ndarray of shape (n,) of int
-        The most probable true class of each row.
+    ndarray of shape (n, n_classes)
+        Rows sum to one.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skinfluence.resampling.leave_one_out import confident_label_issues
+    >>> from skinfluence.resampling.leave_one_out import label_posterior
     >>> proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9], [0.2, 0.8],
     ...                   [0.05, 0.95]])
-    >>> confident_label_issues(proba, np.array([0, 0, 1, 1, 0]))[0].tolist()
-    [False, False, False, False, True]
+    >>> label_posterior(proba, np.array([0, 0, 1, 1, 0])).argmax(axis=1).tolist()
+    [0, 0, 1, 1, 1]
     """
     n, K = proba.shape
     counts = np.bincount(labels, minlength=K)
@@ -174,17 +183,108 @@ def confident_label_issues(proba, labels):
         clean = proba
     clean = np.clip(clean, 1e-12, None)
     posterior = noise[labels] * (clean / clean.sum(axis=1, keepdims=True))
-    likely = posterior.argmax(axis=1)
-    issues = likely != labels
-    # at most half of a class: beyond that its label would mean another class
-    # (confident learning assumes each class's own label is the most frequent)
-    doubt = posterior.max(axis=1) - posterior[np.arange(n), labels]
-    for i in range(K):
+    return posterior / posterior.sum(axis=1, keepdims=True)
+
+
+def expected_loss_influence(explainer, proba, posterior, sample_weight=None):
+    """Influence of each training row on the held-out loss under likely labels.
+
+    The quantity is ``Q = -sum_k w_k sum_j P(true j | row k) log p_{-k}(j)``:
+    the log-loss each row would get from the model fitted without it, under
+    the labels the posterior expects instead of the given ones. Its gradient
+    is taken at the leave-one-out probabilities (cross-fitted: the row is
+    scored by a model that did not see it), ``dQ/dz_k = w_k (P(. | row k) -
+    p_{-k})``, and the influence is first order,
+    :func:`~skinfluence.influence.decision_sum_influence` (one solve).
+    Negative: removing the row lowers the expected held-out loss.
+
+    Parameters
+    ----------
+    explainer : InfluenceExplainer
+        Fitted classifier with a logistic loss.
+    proba : ndarray of shape (n_train, n_classes)
+        Leave-one-out class probabilities of the training rows.
+    posterior : ndarray of shape (n_train, n_classes)
+        Probability of each true class of each row (:func:`label_posterior`).
+    sample_weight : ndarray of shape (n_train,), default=None
+        Weights of the rows in ``Q``.
+
+    Returns
+    -------
+    ndarray of shape (n_train,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.resampling.leave_one_out import expected_loss_influence
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 2))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> y[0] = 1 - y[0]  # a wrong label
+    >>> ex = InfluenceExplainer(LogisticRegression()).fit(X, y)
+    >>> p = ex.estimator_.predict_proba(X)
+    >>> posterior = np.eye(2)[(X[:, 0] > 0).astype(int)]  # the true labels
+    >>> int(np.argmin(expected_loss_influence(ex, p, posterior)))
+    0
+    """
+    A = posterior - proba
+    if explainer.adapter_.n_outputs == 1:  # binary: the log-odds of the second class
+        A = A[:, 1:]
+    if sample_weight is not None:
+        A = A * sample_weight[:, None]
+    return decision_sum_influence(_objective(explainer), explainer.design_, A)
+
+
+def harmful_label_issues(harm, posterior, labels):
+    """Rows to remove: doubtful labels whose removal lowers the expected loss.
+
+    A row is flagged when its removal lowers the expected held-out loss
+    (``harm < 0``, :func:`expected_loss_influence`) and its label is at most
+    ``MAX_LABEL_ODDS`` times as likely right as wrong. No class loses more
+    rows than its expected number of wrong labels, ``sum (1 - P(given | row))``
+    over the class (rounded), nor more than half of its rows (confident
+    learning assumes each class's own label is its most frequent); beyond
+    that, the most harmful go.
+
+    Parameters
+    ----------
+    harm : ndarray of shape (n,)
+        Influence on the expected held-out loss (negative: removal lowers it).
+    posterior : ndarray of shape (n, n_classes)
+        :func:`label_posterior`.
+    labels : ndarray of shape (n,) of int
+
+    Returns
+    -------
+    ndarray of shape (n,), dtype=bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.resampling.leave_one_out import harmful_label_issues
+    >>> posterior = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]])
+    >>> labels = np.array([0, 0, 1, 1])
+    >>> harmful_label_issues(np.array([-1.0, -1.0, 1.0, -1.0]), posterior,
+    ...                      labels).tolist()
+    [False, True, False, False]
+    """
+    given = posterior[np.arange(len(labels)), labels]
+    issues = (harm < 0) & (given < MAX_LABEL_ODDS / (1.0 + MAX_LABEL_ODDS))
+    K = posterior.shape[1]
+    wrong = np.round(np.bincount(labels, weights=1.0 - given, minlength=K))
+    budgets = np.minimum(wrong.astype(int), np.bincount(labels, minlength=K) // 2)
+    for i, budget in enumerate(budgets):
         rows = np.flatnonzero(issues & (labels == i))
-        if rows.size > counts[i] // 2:
-            surplus = rows.size - counts[i] // 2
-            issues[rows[np.argsort(doubt[rows], kind="stable")[:surplus]]] = False
-    return issues, likely
+        if rows.size > budget:
+            issues[rows[np.argsort(harm[rows], kind="stable")[budget:]]] = False
+    return issues
+
+
+def _objective(explainer):
+    return FittedObjective(explainer.adapter_, explainer.design_, explainer.Y_,
+                           explainer.weights_, explainer.solver_, explainer.operator_)
 
 
 def residual_fence(residuals):

@@ -20,7 +20,9 @@ from ..explainer import InfluenceExplainer
 from .base import BaseRowSampler
 from .fold_scores import fold_influence_scores
 from .leave_one_out import (
-    confident_label_issues,
+    expected_loss_influence,
+    harmful_label_issues,
+    label_posterior,
     leave_one_out_decision,
     log_probabilities,
     residual_fence,
@@ -291,9 +293,11 @@ class InfluencePruner(BaseRowSampler):
         others = log_p.copy()
         others[np.arange(len(y)), labels] = -np.inf
         self.predictions_ = np.exp(log_p)
-        flagged, _ = confident_label_issues(
+        posterior = label_posterior(
             np.exp(log_probabilities(COUNT_SHARPNESS * decision)), labels
         )
+        harm = expected_loss_influence(explainer, self.predictions_, posterior, sw)
+        flagged = harmful_label_issues(harm, posterior, labels)
         return (own - others.max(axis=1))[:, None], flagged, "confident_joint"
 
     def _decide(self, scores, flagged, auto_reason):
