@@ -22,7 +22,9 @@ model, ``LogisticRegression(max_iter=1000)``, is fitted
 - evidence only: without exactly the flipped rows ("oracle": what a perfect
   detector would gain), and without as many rows as ``InfluencePruner()``
   removes, taken by its scores across all class pairs instead of the
-  confident joint's per-pair budget ("ranked").
+  confident joint's per-pair budget ("ranked"); the default with another cap
+  on the odds of a removed row's label ("odds_1", "odds_4", "uncapped"), and
+  the rule before commit d68adc6 ("former").
 
 Flips: "symmetric" moves a row to a uniformly drawn other class with
 probability r; "class" (class-dependent) moves a row of class k to class
@@ -60,7 +62,17 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from skinfluence import InfluencePruner  # noqa: E402
+from skinfluence import InfluenceExplainer, InfluencePruner  # noqa: E402
+from skinfluence.resampling.leave_one_out import (  # noqa: E402
+    MAX_LABEL_ODDS,
+    expected_loss_influence,
+    harmful_label_issues,
+    label_posterior,
+    leave_one_out_decision,
+    log_probabilities,
+)
+from skinfluence.resampling.pruner import COUNT_SHARPNESS  # noqa: E402
+from skinfluence.resampling.scorer import default_scorer  # noqa: E402
 
 RATES = (0.0, 0.05, 0.1, 0.2, 0.3)
 KINDS = ("symmetric", "class")
@@ -151,6 +163,32 @@ def _ranked(X, y):
     return removed
 
 
+def _rule(max_odds=MAX_LABEL_ODDS, former=False):
+    """The default's steps with one changed (evidence for the choice): the cap on
+    the odds of a removed row's label, or the former rule (the posterior's most
+    probable class is not the label, at most half of a class)."""
+
+    def remove(X, y):
+        ex = InfluenceExplainer(default_scorer(True), method="newton").fit(X, y)
+        decision = leave_one_out_decision(ex, X)
+        post = label_posterior(
+            np.exp(log_probabilities(COUNT_SHARPNESS * decision)), y)
+        if former:
+            flags = post.argmax(axis=1) != y
+            doubt = post.max(axis=1) - post[np.arange(len(y)), y]
+            for k in np.unique(y):
+                rows = np.flatnonzero(flags & (y == k))
+                surplus = rows.size - int((y == k).sum()) // 2
+                if surplus > 0:
+                    least = np.argsort(doubt[rows], kind="stable")[:surplus]
+                    flags[rows[least]] = False
+            return flags
+        harm = expected_loss_influence(ex, np.exp(log_probabilities(decision)), post)
+        return harmful_label_issues(harm, post, y, max_odds)
+
+    return remove
+
+
 def _oracle(X, y):  # never called: run_one removes exactly the flipped rows
     raise RuntimeError("the oracle needs the flipped rows")
 
@@ -161,6 +199,13 @@ METHODS = {
     "oracle": _oracle,
     "ranked": _ranked,
     "influence": _pruner(InfluencePruner()),
+    # evidence only: the default with another cap on the odds of a removed
+    # row's label (1: the label less likely than not; 4; none), or the rule
+    # before commit d68adc6 (the posterior's most probable class)
+    "odds_1": _rule(1.0),
+    "odds_4": _rule(4.0),
+    "uncapped": _rule(np.inf),
+    "former": _rule(former=True),
     "cleanlab": _cleanlab,
     "paper": _pruner(
         InfluencePruner(

@@ -147,7 +147,7 @@ def test_scores_are_leave_one_out_margins_and_reasons_mark_the_removed():
     removed = np.zeros(len(ytr), dtype=bool)
     removed[p.removed_indices_] = True
     assert removed.any()
-    assert set(p.removal_reason_[removed]) == {"confident_joint"}
+    assert set(p.removal_reason_[removed]) == {"harmful_label"}
     assert set(p.removal_reason_[~removed]) == {""}
     # every removed row is one the leave-one-out model assigns to another class
     assert np.all(P[removed].argmax(axis=1) != ytr[removed])
@@ -295,3 +295,29 @@ def test_expected_loss_influence_is_the_refits_change_of_its_linearisation(n_cla
     slope = np.polyfit(refit, harm[rows], 1)[0]
     assert r > 0.97, f"correlation with refits {r:.4f}"
     assert 0.8 < slope < 1.25, f"slope against refits {slope:.3f}"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_harmful_label_issues_stay_within_each_class_budget(seed):
+    """Random posteriors and harms: no class loses more rows than its expected
+    number of wrong labels, nor more than half, and every flagged row is doubtful
+    (label odds <= 2) and harmful."""
+    from skinfluence.resampling.leave_one_out import harmful_label_issues
+
+    rng = np.random.RandomState(seed)
+    n, K = 300, 4
+    labels = rng.randint(K, size=n)
+    posterior = rng.dirichlet(np.full(K, 0.5), size=n)
+    harm = rng.normal(size=n)
+    flags = harmful_label_issues(harm, posterior, labels)
+    given = posterior[np.arange(n), labels]
+    assert np.all(harm[flags] < 0) and np.all(given[flags] < 2 / 3)
+    for k in range(K):
+        in_class = labels == k
+        budget = min(round((1 - given[in_class]).sum()), in_class.sum() // 2)
+        assert flags[in_class].sum() <= budget, (k, flags[in_class].sum(), budget)
+        # the budget takes the most harmful of the eligible rows
+        eligible = in_class & (harm < 0) & (given < 2 / 3)
+        if eligible.sum() > budget:
+            kept_out = eligible & ~flags
+            assert harm[flags & in_class].max() <= harm[kept_out].min()

@@ -23,7 +23,7 @@ RULE_NAMES = {
     "not_all_negative": "Not all negative",
 }
 PRUNER = "InfluencePruner(cv=3, reference='representative')"
-DEFAULT_NAME = "InfluencePruner() default (leave-one-out, label noise posterior)"
+DEFAULT_NAME = "InfluencePruner() default (leave-one-out, expected held-out loss)"
 
 
 def pruning_experiment(data="digits", pairs=((1, 7), (4, 9)), random_state=0):

@@ -13,9 +13,9 @@ def find_label_issues(X, y, estimator=None, *, sample_weight=None, as_frame=Fals
 
     Each row is judged by the model fitted on all the other rows
     (:class:`InfluencePruner` with its defaults, ``reference="leave_one_out"``,
-    ``rule="auto"``): for class targets, the rows the confident joint counts as
-    mislabelled; for a continuous target, the rows whose leave-one-out residual
-    lies beyond Tukey's far-out fence.
+    ``rule="auto"``): for class targets, the rows whose label is doubtful and
+    whose removal lowers the expected held-out loss; for a continuous target,
+    the rows whose leave-one-out residual lies beyond Tukey's far-out fence.
 
     Parameters
     ----------

@@ -2,9 +2,10 @@
 
 Default (``reference="leave_one_out"``, ``rule="auto"``): each row is judged by
 the model fitted on all the other rows (one fit and a Newton step per row,
-:mod:`skinfluence.resampling.leave_one_out`); for class targets the confident
-joint estimates how many rows carry a wrong label and flags those, for a
-continuous target the leave-one-out residuals beyond Tukey's far-out fence go.
+:mod:`skinfluence.resampling.leave_one_out`); for class targets a row goes when
+its label is doubtful and its removal lowers the expected held-out loss under
+the likely labels, for a continuous target the leave-one-out residuals beyond
+Tukey's far-out fence go.
 The paper's §5.4 k-fold rules (:mod:`skinfluence.resampling.fold_scores`) stay
 available through ``reference``, ``rule`` and ``fraction``.
 """
@@ -60,14 +61,23 @@ class InfluencePruner(BaseRowSampler):
     By default each row is judged by the model fitted on all the *other* rows
     (:class:`InfluenceExplainer` with ``method="newton"``: exact leave-one-out
     for squared loss, Pregibon's one-step for logistic regression; one fit in
-    all). For class targets a row goes when its label is more likely wrong
-    than right: the confident joint (Northcutt et al., 2021; per-class
-    thresholds at each class's mean leave-one-out confidence) estimates the
-    label noise ``P(given | true)``, and Bayes' rule with it gives each row's
-    probability of each true class given its label and the leave-one-out
-    probabilities (the decision values doubled, ``COUNT_SHARPNESS``, which
-    offsets the default scorer's strong penalty). The number removed is
-    estimated from the data (near zero on clean labels). For a
+    all). For class targets:
+
+    1. the confident joint (Northcutt et al., 2021; per-class thresholds at
+       each class's mean leave-one-out confidence) estimates the label noise
+       ``P(given | true)``, and Bayes' rule with it gives each row's
+       probability of each true class given its label and the leave-one-out
+       probabilities (the decision values doubled, ``COUNT_SHARPNESS``, which
+       offsets the default scorer's strong penalty);
+    2. under those likely labels, the leave-one-out log-loss of the training
+       rows estimates the held-out loss, and each row's first-order influence
+       on it (one solve) says whether removing the row would lower it;
+    3. a row goes when it would, and its label is at most twice as likely
+       right as wrong (``MAX_LABEL_ODDS``); no class loses more rows than its
+       expected number of wrong labels, nor more than half.
+
+    The number removed is thus estimated from the data (near zero on clean
+    labels). For a
     continuous target, rows whose leave-one-out residual lies beyond Tukey's
     far-out fence ``[Q1 - 3 IQR, Q3 + 3 IQR]`` go.
 
@@ -115,7 +125,7 @@ class InfluencePruner(BaseRowSampler):
             default="auto"
         How a row's scores decide (a row's missing scores, NaN, are ignored):
 
-        - ``"auto"``: with ``"leave_one_out"``, the confident joint (class
+        - ``"auto"``: with ``"leave_one_out"``, the expected-loss rule (class
           targets) or the far-out fence (continuous targets), as above; with
           the paper's references, ``"not_all_negative"``.
         - ``"not_all_negative"``: remove a row when every score is negative.
@@ -135,7 +145,7 @@ class InfluencePruner(BaseRowSampler):
         that fold's held-out part, or the reference did not exist).
     removal_reason_ : ndarray of shape (n_samples,) of str
         Why each row was removed, ``""`` for the rows kept:
-        ``"confident_joint"`` and ``"residual_fence"`` (``rule="auto"`` with
+        ``"harmful_label"`` and ``"residual_fence"`` (``rule="auto"`` with
         ``"leave_one_out"``), ``"all_negative"``, ``"sum_not_positive"``,
         ``"not_all_positive"`` (the paper's rules), ``"fraction"``.
     predictions_ : ndarray of shape (n_samples, n_classes) or (n_samples,)
@@ -184,7 +194,7 @@ class InfluencePruner(BaseRowSampler):
     >>> bool(flipped[removed].mean() > 0.7)  # most removed rows were flipped
     True
     >>> sorted(set(pruner.removal_reason_[removed].tolist()))
-    ['confident_joint']
+    ['harmful_label']
     """
 
     _parameter_constraints = {
@@ -298,7 +308,7 @@ class InfluencePruner(BaseRowSampler):
         )
         harm = expected_loss_influence(explainer, self.predictions_, posterior, sw)
         flagged = harmful_label_issues(harm, posterior, labels)
-        return (own - others.max(axis=1))[:, None], flagged, "confident_joint"
+        return (own - others.max(axis=1))[:, None], flagged, "harmful_label"
 
     def _decide(self, scores, flagged, auto_reason):
         """Rows to remove and a harm score (minus the mean score) for each row."""
