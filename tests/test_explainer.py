@@ -157,6 +157,23 @@ def test_cv_estimators_use_the_chosen_hyper_parameter(diabetes, breast_cancer):
     assert np.corrcoef(truth.ravel(), pred.ravel())[0, 1] > 0.95
 
 
+def test_logistic_regression_cv_with_its_defaults(breast_cancer):
+    """LogisticRegressionCV() as scikit-learn builds it by default (legacy
+    attributes, ``l1_ratio_ == [None]``): the L2 model at the chosen C."""
+    X, y, Xt, yt = breast_cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        lcv = LogisticRegressionCV(Cs=[0.1, 1.0], **TIGHT).fit(X, y)
+    ex = InfluenceExplainer(lcv).fit(X, y)
+    C = float(np.ravel(lcv.C_)[0])
+    assert ex.adapter_.C == C
+    plain = LogisticRegression(C=C, **TIGHT).fit(X, y)
+    a = ex.influence(Xt, yt)
+    b = InfluenceExplainer(plain).fit(X, y).influence(Xt, yt)
+    gap = np.abs(a - b).max() / np.abs(b).max()
+    assert gap < 1e-4, f"relative gap to LogisticRegression(C={C}): {gap:.2e}"
+
+
 def test_damping_makes_a_singular_problem_solvable(diabetes):
     X, y, Xt, yt = diabetes
     Xc = np.c_[X, X[:, 0] + X[:, 1]]  # collinear column

@@ -65,8 +65,10 @@ def logistic_penalty(estimator):  # l1 support: split out of _effective_C (spars
     penalty = getattr(estimator, "penalty", "deprecated")
     if hasattr(estimator, "C_"):  # LogisticRegressionCV
         C = float(np.ravel(estimator.C_)[0])
+        # legacy attributes of scikit-learn's defaults: l1_ratio_ == [None]
         l1_ratio = getattr(estimator, "l1_ratio_", None)
-        l1_ratio = None if l1_ratio is None else float(np.ravel(l1_ratio)[0])
+        l1_ratio = None if l1_ratio is None else np.ravel(l1_ratio)[0]
+        l1_ratio = None if l1_ratio is None else float(l1_ratio)
     else:
         C = float(estimator.C)
         l1_ratio = getattr(estimator, "l1_ratio", None)
