@@ -176,3 +176,23 @@ def test_meta_estimator_in_sklearn_pipeline_with_sample_weight(data):
         )
     assert pipe.score(Xt, yt) == direct.score(pipe[0].transform(Xt), yt)
     assert not hasattr(InfluencePrunedEstimator(Ridge()), "predict_proba")
+
+
+def test_step_sample_weight_reaches_the_row_removing_step(data):
+    """``prune__sample_weight`` was dropped silently by imbalanced-learn's Pipeline
+    (without metadata routing it passes step parameters to ``fit`` only): the
+    pruner must choose its rows with the weights, as when fitted directly."""
+    X, y, _, _ = data
+    w = np.ones(len(y))
+    w[:90] = 0.0  # the first half does not count
+    pipe = Pipeline([("prune", InfluencePruner()), ("clf", LogisticRegression())])
+    pipe.fit(X, y, prune__sample_weight=w)
+    weighted = InfluencePruner().fit(X, y, sample_weight=w).sample_indices_
+    unweighted = InfluencePruner().fit(X, y).sample_indices_
+    assert not np.array_equal(weighted, unweighted)  # the weights matter here
+    np.testing.assert_array_equal(pipe.named_steps["prune"].sample_indices_, weighted)
+    made = make_pipeline(InfluenceOutlierRemover(), Ridge())
+    yr = X[:, 0] + np.random.RandomState(2).normal(size=len(y))
+    made.fit(X, yr, influenceoutlierremover__sample_weight=w)
+    direct = InfluenceOutlierRemover().fit(X, yr, sample_weight=w)
+    np.testing.assert_allclose(made[0].self_influence_, direct.self_influence_)
