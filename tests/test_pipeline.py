@@ -196,3 +196,22 @@ def test_step_sample_weight_reaches_the_row_removing_step(data):
     made.fit(X, yr, influenceoutlierremover__sample_weight=w)
     direct = InfluenceOutlierRemover().fit(X, yr, sample_weight=w)
     np.testing.assert_allclose(made[0].self_influence_, direct.self_influence_)
+
+
+def test_meta_estimator_of_a_transformer_takes_set_output(data):
+    """``InfluencePrunedEstimator(StandardScaler())`` has ``transform``, so
+    scikit-learn's ``Pipeline.set_output`` asks it for ``set_output`` (was
+    refused: "Unable to configure output ... `set_output` is not available")."""
+    pd = pytest.importorskip("pandas")
+    X, y, Xt, _ = data
+    columns = [f"f{i}" for i in range(X.shape[1])]
+    Xd, Xtd = pd.DataFrame(X, columns=columns), pd.DataFrame(Xt, columns=columns)
+    scaler = InfluencePrunedEstimator(StandardScaler(), InfluencePruner(fraction=0.1))
+    pipe = SkPipeline([("scale", scaler), ("clf", LogisticRegression())])
+    pipe.set_output(transform="pandas").fit(Xd, y)
+    kept = pipe[0].sample_indices_
+    out = pipe[0].transform(Xtd)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == columns
+    direct = StandardScaler().fit(X[kept]).transform(Xt)
+    np.testing.assert_allclose(out.to_numpy(), direct)
+    assert not hasattr(InfluencePrunedEstimator(LogisticRegression()), "set_output")

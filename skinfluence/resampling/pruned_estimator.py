@@ -303,6 +303,38 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "estimator_")
         return self.estimator_.transform(X)
 
+    @available_if(_estimator_has("set_output"))
+    def set_output(self, *, transform=None):
+        """Set the output container of the model's ``transform`` (and its clone's).
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            As in scikit-learn's ``set_output``; ``None`` leaves it unchanged.
+
+        Returns
+        -------
+        self : InfluencePrunedEstimator
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> X = pd.DataFrame(X).add_prefix("f")
+        >>> scaler = InfluencePrunedEstimator(StandardScaler())
+        >>> out = scaler.set_output(transform="pandas").fit(X, y).transform(X)
+        >>> type(out).__name__, out.columns[:2].tolist()
+        ('DataFrame', ['f0', 'f1'])
+        """
+        # as scikit-learn's Pipeline does with its steps: the given model is set
+        self.estimator.set_output(transform=transform)
+        if hasattr(self, "estimator_"):
+            self.estimator_.set_output(transform=transform)
+        return self
+
     @available_if(_estimator_has("score"))
     def score(self, X, y, sample_weight=None):
         """The model's own ``score`` on ``X, y`` (every row).
