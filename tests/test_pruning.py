@@ -188,6 +188,17 @@ def test_never_empties_a_class_or_the_data():
     np.testing.assert_array_equal(s.sample_indices_, [0])
 
 
+
+def test_kept_back_class_is_named_as_the_user_wrote_it():
+    """The warning named numpy 2's reprs ("class np.int64(2)", "np.str_('b')")."""
+    X = np.random.RandomState(0).normal(size=(12, 2))
+    for y, name in ((np.array([0, 1, 2] * 4), "2"), (np.array(list("abc") * 4), "'b'")):
+        with pytest.warns(InfluenceWarning) as record:
+            _DropEverything().fit(X, y)
+        messages = [str(r.message) for r in record]
+        assert any(f"every row of class {name} (4 rows)" in m for m in messages), messages
+        assert not any("np." in m for m in messages), messages
+
 def test_pruner_keeps_a_class_back(small_binary):
     X, y = small_binary
     X, y = X[:100], y[:100]

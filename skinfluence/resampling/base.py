@@ -152,6 +152,8 @@ class BaseRowSampler(BaseEstimator):
             if rows.size and remove[rows].all():
                 keep = rows[np.argmin(harm[rows])]
                 remove[keep] = False
+                if isinstance(label, np.generic):  # 2, not numpy 2's np.int64(2)
+                    label = label.item()
                 what = "every row" if label is None else f"every row of class {label!r}"
                 warnings.warn(
                     f"{type(self).__name__} would remove {what} ({rows.size} rows); "
