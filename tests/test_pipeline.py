@@ -215,3 +215,24 @@ def test_meta_estimator_of_a_transformer_takes_set_output(data):
     direct = StandardScaler().fit(X[kept]).transform(Xt)
     np.testing.assert_allclose(out.to_numpy(), direct)
     assert not hasattr(InfluencePrunedEstimator(LogisticRegression()), "set_output")
+
+
+def test_meta_estimator_of_a_regressor_scores_the_target_as_continuous():
+    """The meta-estimator sees its model: with a regressor the default pruner
+    scores y as a continuous quantity. Ratings 1-5 stored as floats (few distinct
+    values) were scored as 5 classes by a logistic model, and a fifth of the rows
+    went as "label issues"."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    y = np.clip(np.round(3 + X @ [1.0, 0.5, 0, 0] + 0.5 * rng.normal(size=300)), 1, 5)
+    gross = np.flatnonzero(X @ [1.0, 0.5, 0, 0] < -1.5)[:3]
+    y[gross] = 5.0  # gross errors: the others' model predicts about 1
+    model = InfluencePrunedEstimator(Ridge()).fit(X, y)
+    assert not hasattr(model.pruner_, "classes_"), "scored as classes"
+    direct = InfluencePruner(Ridge()).fit(X, y)
+    np.testing.assert_array_equal(model.sample_indices_, direct.sample_indices_)
+    removed = np.setdiff1d(np.arange(len(y)), model.sample_indices_)
+    assert set(gross) <= set(removed) and len(removed) <= 6, removed
+    # a classifier still reads the same values as classes
+    clf = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+    np.testing.assert_array_equal(clf.pruner_.classes_, [1.0, 2.0, 3.0, 4.0, 5.0])

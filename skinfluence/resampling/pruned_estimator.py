@@ -7,7 +7,7 @@ works as the last step of scikit-learn's own ``Pipeline``, forwards
 never asked to drop rows.
 """
 
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_regressor
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 
 from .._validation import check_sample_weight
 from .pruner import InfluencePruner
+from .scorer import default_scorer
 
 __all__ = ["InfluencePrunedEstimator"]
 
@@ -49,8 +50,11 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
         The model fitted on the kept rows (any scikit-learn estimator).
     pruner : row-removing estimator, default=None
         Anything with ``fit(X, y, sample_weight=...)`` that sets
-        ``sample_indices_``: :class:`InfluencePruner` (``None`` means
-        ``InfluencePruner()``) or :class:`InfluenceOutlierRemover`.
+        ``sample_indices_``: :class:`InfluencePruner` or
+        :class:`InfluenceOutlierRemover`. ``None`` means ``InfluencePruner()``,
+        or for a regressor ``estimator`` ``InfluencePruner(Ridge())``: the
+        target is then continuous, even when it takes few values (ratings
+        stored as floats), and is not scored as classes.
 
     Attributes
     ----------
@@ -131,7 +135,12 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
             skip_check_array=True,
             multi_output=True,
         )
-        pruner = InfluencePruner() if self.pruner is None else clone(self.pruner)
+        if self.pruner is not None:
+            pruner = clone(self.pruner)
+        elif is_regressor(self.estimator):  # the model says y is continuous
+            pruner = InfluencePruner(default_scorer(is_classification=False))
+        else:
+            pruner = InfluencePruner()
         sw = None
         if sample_weight is not None:
             n_rows = y.shape[0] if hasattr(y, "shape") else len(y)
