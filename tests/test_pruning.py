@@ -198,7 +198,8 @@ def test_kept_back_class_is_named_as_the_user_wrote_it():
         with pytest.warns(InfluenceWarning) as record:
             _DropEverything().fit(X, y)
         messages = [str(r.message) for r in record]
-        assert any(f"every row of class {name} (4 rows)" in m for m in messages), messages
+        expected = f"every row of class {name} (4 rows)"
+        assert any(expected in m for m in messages), messages
         assert not any("np." in m for m in messages), messages
 
 
