@@ -5,11 +5,14 @@ Accuracy figures are means over several seeds per data set (never one seed); the
 bounds are looser than the benchmark's targets (docs/pruning.md).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -223,6 +226,27 @@ def test_find_label_issues_continuous_target_suggests_the_refit_prediction():
     refit = Ridge().fit(X[keep], y[keep]).predict(X[5:6])[0]
     np.testing.assert_allclose(issues.suggested_label, [refit], rtol=1e-9)
 
+
+
+def test_find_label_issues_column_vector_y_gives_flat_labels():
+    """A column vector y (or a one-column DataFrame) is read as the pruner reads
+    it, flat: ``given_label`` was (n, 1) and ``as_frame=True`` failed in pandas."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    y = X @ [1.0, 2.0, -1.0] + 0.1 * rng.normal(size=80)
+    y[[5, 40]] += [10.0, -10.0]
+    flat = find_label_issues(X, y)
+    assert sorted(flat.index.tolist()) == [5, 40]
+    for column in (y[:, None], pd.DataFrame({"y": y})):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataConversionWarning)
+            issues = find_label_issues(X, column)
+            frame = find_label_issues(X, column, as_frame=True)
+        assert issues.given_label.shape == (2,), issues.given_label.shape
+        np.testing.assert_array_equal(issues.given_label, y[issues.index])
+        np.testing.assert_array_equal(frame["given_label"].to_numpy(), y[flat.index])
+        np.testing.assert_allclose(frame["score"].to_numpy(), flat.score)
 
 def _draw(rng, P):
     """One class per row of the probability rows P (inverse CDF)."""

@@ -1,9 +1,11 @@
 """InfluenceOutlierRemover: self-influence, the automatic cut, planted outliers."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
@@ -167,6 +169,24 @@ def test_integer_target_with_a_row_per_value_warns():
     with pytest.warns(InfluenceWarning, match="distinct"):
         assert is_class_target(np.arange(50))
 
+
+
+def test_integer_target_whose_values_mostly_occur_once_or_twice_warns():
+    """load_diabetes' target cast to int: 214 values in 442 rows, 71% of them once
+    or twice, but 2.07 rows per value on average: no warning was given while a
+    LogisticRegression over 214 "classes" scored the rows. Real classes do not
+    warn."""
+    from skinfluence import InfluenceWarning
+    from skinfluence.resampling.scorer import is_class_target
+
+    y = load_diabetes().target.astype(int)
+    with pytest.warns(InfluenceWarning, match="214 distinct"):
+        assert is_class_target(y)
+    rare = np.r_[np.repeat(np.arange(5), 10), [5, 6]]  # 5 classes, 2 single rows
+    for classes in (load_wine().target, rare):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InfluenceWarning)
+            assert is_class_target(classes)
 
 def test_multiclass_default_scorer_flags_relabelled_rows_and_sparse_matches_dense():
     """wine (3 classes), 5% of labels moved to another class, 5 seeds: the default

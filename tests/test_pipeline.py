@@ -176,3 +176,63 @@ def test_meta_estimator_in_sklearn_pipeline_with_sample_weight(data):
         )
     assert pipe.score(Xt, yt) == direct.score(pipe[0].transform(Xt), yt)
     assert not hasattr(InfluencePrunedEstimator(Ridge()), "predict_proba")
+
+
+def test_step_sample_weight_reaches_the_row_removing_step(data):
+    """``prune__sample_weight`` was dropped silently by imbalanced-learn's Pipeline
+    (without metadata routing it passes step parameters to ``fit`` only): the
+    pruner must choose its rows with the weights, as when fitted directly."""
+    X, y, _, _ = data
+    w = np.ones(len(y))
+    w[:90] = 0.0  # the first half does not count
+    pipe = Pipeline([("prune", InfluencePruner()), ("clf", LogisticRegression())])
+    pipe.fit(X, y, prune__sample_weight=w)
+    weighted = InfluencePruner().fit(X, y, sample_weight=w).sample_indices_
+    unweighted = InfluencePruner().fit(X, y).sample_indices_
+    assert not np.array_equal(weighted, unweighted)  # the weights matter here
+    np.testing.assert_array_equal(pipe.named_steps["prune"].sample_indices_, weighted)
+    made = make_pipeline(InfluenceOutlierRemover(), Ridge())
+    yr = X[:, 0] + np.random.RandomState(2).normal(size=len(y))
+    made.fit(X, yr, influenceoutlierremover__sample_weight=w)
+    direct = InfluenceOutlierRemover().fit(X, yr, sample_weight=w)
+    np.testing.assert_allclose(made[0].self_influence_, direct.self_influence_)
+
+
+def test_meta_estimator_of_a_transformer_takes_set_output(data):
+    """``InfluencePrunedEstimator(StandardScaler())`` has ``transform``, so
+    scikit-learn's ``Pipeline.set_output`` asks it for ``set_output`` (was
+    refused: "Unable to configure output ... `set_output` is not available")."""
+    pd = pytest.importorskip("pandas")
+    X, y, Xt, _ = data
+    columns = [f"f{i}" for i in range(X.shape[1])]
+    Xd, Xtd = pd.DataFrame(X, columns=columns), pd.DataFrame(Xt, columns=columns)
+    scaler = InfluencePrunedEstimator(StandardScaler(), InfluencePruner(fraction=0.1))
+    pipe = SkPipeline([("scale", scaler), ("clf", LogisticRegression())])
+    pipe.set_output(transform="pandas").fit(Xd, y)
+    kept = pipe[0].sample_indices_
+    out = pipe[0].transform(Xtd)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == columns
+    direct = StandardScaler().fit(X[kept]).transform(Xt)
+    np.testing.assert_allclose(out.to_numpy(), direct)
+    assert not hasattr(InfluencePrunedEstimator(LogisticRegression()), "set_output")
+
+
+def test_meta_estimator_of_a_regressor_scores_the_target_as_continuous():
+    """The meta-estimator sees its model: with a regressor the default pruner
+    scores y as a continuous quantity. Ratings 1-5 stored as floats (few distinct
+    values) were scored as 5 classes by a logistic model, and a fifth of the rows
+    went as "label issues"."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    y = np.clip(np.round(3 + X @ [1.0, 0.5, 0, 0] + 0.5 * rng.normal(size=300)), 1, 5)
+    gross = np.flatnonzero(X @ [1.0, 0.5, 0, 0] < -1.5)[:3]
+    y[gross] = 5.0  # gross errors: the others' model predicts about 1
+    model = InfluencePrunedEstimator(Ridge()).fit(X, y)
+    assert not hasattr(model.pruner_, "classes_"), "scored as classes"
+    direct = InfluencePruner(Ridge()).fit(X, y)
+    np.testing.assert_array_equal(model.sample_indices_, direct.sample_indices_)
+    removed = np.setdiff1d(np.arange(len(y)), model.sample_indices_)
+    assert set(gross) <= set(removed) and len(removed) <= 6, removed
+    # a classifier still reads the same values as classes
+    clf = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
+    np.testing.assert_array_equal(clf.pruner_.classes_, [1.0, 2.0, 3.0, 4.0, 5.0])

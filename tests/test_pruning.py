@@ -5,15 +5,17 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, make_regression
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from skinfluence import (
     InfluenceExplainer,
+    InfluenceOutlierRemover,
     InfluencePruner,
     InfluenceWarning,
 )
+from skinfluence.exceptions import SingularHessianError
 from skinfluence.resampling.base import BaseRowSampler
 
 
@@ -187,6 +189,33 @@ def test_never_empties_a_class_or_the_data():
         s = _DropEverything().fit(X, y + 0.5 * np.arange(12))
     np.testing.assert_array_equal(s.sample_indices_, [0])
 
+
+
+def test_kept_back_class_is_named_as_the_user_wrote_it():
+    """The warning named numpy 2's reprs ("class np.int64(2)", "np.str_('b')")."""
+    X = np.random.RandomState(0).normal(size=(12, 2))
+    for y, name in ((np.array([0, 1, 2] * 4), "2"), (np.array(list("abc") * 4), "'b'")):
+        with pytest.warns(InfluenceWarning) as record:
+            _DropEverything().fit(X, y)
+        messages = [str(r.message) for r in record]
+        expected = f"every row of class {name} (4 rows)"
+        assert any(expected in m for m in messages), messages
+        assert not any("np." in m for m in messages), messages
+
+
+@pytest.mark.parametrize("step", [InfluencePruner, InfluenceOutlierRemover])
+def test_singular_scoring_model_error_names_what_the_step_takes(step):
+    """Fewer rows than features and no penalty: the explainer's advice, "pass
+    damping > 0 to InfluenceExplainer", is no parameter of the steps."""
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(10, 25)), rng.normal(size=10)
+    with pytest.raises(SingularHessianError) as info:
+        step(LinearRegression()).fit(X, y)
+    message = str(info.value)
+    assert step.__name__ in message and "penalised" in message, message
+    assert "damping > 0 to InfluenceExplainer" not in message, message
+    kept = step(Ridge()).fit(X, y).sample_indices_  # the advice works
+    assert kept.size >= 9, kept
 
 def test_pruner_keeps_a_class_back(small_binary):
     X, y = small_binary

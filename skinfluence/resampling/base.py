@@ -20,7 +20,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import validate_data
 
 from .._validation import check_sample_weight
-from ..exceptions import InfluenceWarning
+from ..exceptions import InfluenceWarning, SingularHessianError
 from .scorer import is_class_target
 
 __all__ = ["BaseRowSampler"]
@@ -99,7 +99,18 @@ class BaseRowSampler(BaseEstimator):
                     "The rows with positive sample_weight hold a single class; the "
                     "scoring model needs at least 2 classes."
                 )
-        remove, harm = self._fit(X, y, sample_weight)
+        try:
+            remove, harm = self._fit(X, y, sample_weight)
+        except SingularHessianError as exc:  # its advice names the explainer's damping
+            raise SingularHessianError(
+                f"{type(self).__name__} cannot score the rows with "
+                f"estimator={self.estimator!r}: the Hessian of its objective is "
+                "singular (collinear or constant features, fewer rows than "
+                "features, or separable classes, with no or a tiny penalty). The "
+                "step takes no damping: pass a penalised scoring model (e.g. "
+                "Ridge() instead of LinearRegression(), LogisticRegression() with "
+                "its default penalty), or remove the redundant features."
+            ) from exc
         remove = self._protect(remove, harm, y)
         self.sample_indices_ = np.flatnonzero(~remove)
         self.removed_indices_ = np.flatnonzero(remove)
@@ -152,6 +163,8 @@ class BaseRowSampler(BaseEstimator):
             if rows.size and remove[rows].all():
                 keep = rows[np.argmin(harm[rows])]
                 remove[keep] = False
+                if isinstance(label, np.generic):  # 2, not numpy 2's np.int64(2)
+                    label = label.item()
                 what = "every row" if label is None else f"every row of class {label!r}"
                 warnings.warn(
                     f"{type(self).__name__} would remove {what} ({rows.size} rows); "

@@ -74,6 +74,7 @@ def find_label_issues(X, y, estimator=None, *, sample_weight=None, as_frame=Fals
     else:
         suggested = predictions
     given = np.asarray(y)[rows] if not hasattr(y, "iloc") else y.iloc[rows].to_numpy()
+    given = given.reshape(len(rows))  # a column vector, read flat as the pruner does
     table = Bunch(index=rows, given_label=given, suggested_label=suggested, score=score)
     if not as_frame:
         return table

@@ -7,7 +7,7 @@ works as the last step of scikit-learn's own ``Pipeline``, forwards
 never asked to drop rows.
 """
 
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_regressor
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 
 from .._validation import check_sample_weight
 from .pruner import InfluencePruner
+from .scorer import default_scorer
 
 __all__ = ["InfluencePrunedEstimator"]
 
@@ -49,8 +50,11 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
         The model fitted on the kept rows (any scikit-learn estimator).
     pruner : row-removing estimator, default=None
         Anything with ``fit(X, y, sample_weight=...)`` that sets
-        ``sample_indices_``: :class:`InfluencePruner` (``None`` means
-        ``InfluencePruner()``) or :class:`InfluenceOutlierRemover`.
+        ``sample_indices_``: :class:`InfluencePruner` or
+        :class:`InfluenceOutlierRemover`. ``None`` means ``InfluencePruner()``,
+        or for a regressor ``estimator`` ``InfluencePruner(Ridge())``: the
+        target is then continuous, even when it takes few values (ratings
+        stored as floats), and is not scored as classes.
 
     Attributes
     ----------
@@ -131,7 +135,12 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
             skip_check_array=True,
             multi_output=True,
         )
-        pruner = InfluencePruner() if self.pruner is None else clone(self.pruner)
+        if self.pruner is not None:
+            pruner = clone(self.pruner)
+        elif is_regressor(self.estimator):  # the model says y is continuous
+            pruner = InfluencePruner(default_scorer(is_classification=False))
+        else:
+            pruner = InfluencePruner()
         sw = None
         if sample_weight is not None:
             n_rows = y.shape[0] if hasattr(y, "shape") else len(y)
@@ -302,6 +311,38 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self, "estimator_")
         return self.estimator_.transform(X)
+
+    @available_if(_estimator_has("set_output"))
+    def set_output(self, *, transform=None):
+        """Set the output container of the model's ``transform`` (and its clone's).
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            As in scikit-learn's ``set_output``; ``None`` leaves it unchanged.
+
+        Returns
+        -------
+        self : InfluencePrunedEstimator
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from skinfluence import InfluencePrunedEstimator
+        >>> X, y = make_classification(n_samples=200, flip_y=0.1, random_state=0)
+        >>> X = pd.DataFrame(X).add_prefix("f")
+        >>> scaler = InfluencePrunedEstimator(StandardScaler())
+        >>> out = scaler.set_output(transform="pandas").fit(X, y).transform(X)
+        >>> type(out).__name__, out.columns[:2].tolist()
+        ('DataFrame', ['f0', 'f1'])
+        """
+        # as scikit-learn's Pipeline does with its steps: the given model is set
+        self.estimator.set_output(transform=transform)
+        if hasattr(self, "estimator_"):
+            self.estimator_.set_output(transform=transform)
+        return self
 
     @available_if(_estimator_has("score"))
     def score(self, X, y, sample_weight=None):

@@ -30,8 +30,10 @@ __all__ = ["MAX_FLOAT_CLASSES", "check_scorer", "default_scorer", "is_class_targ
 
 #: A float target with more distinct values than this is continuous.
 MAX_FLOAT_CLASSES = 20
-#: An integer target with fewer rows per distinct value than this, on average,
-#: gets a warning that it looks continuous (a class needs a few rows to be learnt).
+#: An integer target whose distinct values mostly occur at most this many times
+#: (the median count) gets a warning that it looks continuous (a class needs a
+#: few rows to be learnt). The median, not the mean: ``load_diabetes``' target as
+#: int (214 values in 442 rows, 71% of them once or twice) has a mean of 2.07.
 MIN_ROWS_PER_CLASS = 2.0
 
 
@@ -60,15 +62,16 @@ def is_class_target(y):
         return True
     if kind != "multiclass":
         return False
-    n_values = np.unique(y).size
+    counts = np.unique(y, return_counts=True)[1]
+    n_values = counts.size
     if np.asarray(y).dtype.kind == "f":
         return n_values <= MAX_FLOAT_CLASSES
-    if len(y) / n_values < MIN_ROWS_PER_CLASS:
+    if np.median(counts) <= MIN_ROWS_PER_CLASS:
         warnings.warn(
             f"y holds {n_values} distinct {np.asarray(y).dtype} values in {len(y)} "
-            "rows "
-            "(most classes have a single row); they are scored as classes. If y is a "
-            "measurement, pass it as float, or pass a regressor as estimator.",
+            "rows (most of them occur at most twice); they are scored as classes. "
+            "If y is a measurement, pass it as float, or pass a regressor as "
+            "estimator.",
             InfluenceWarning,
             stacklevel=4,
         )
