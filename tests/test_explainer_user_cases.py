@@ -4,7 +4,8 @@ checked against refitting with scikit-learn (``_refit``), not against skinfluenc
 import warnings
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+import pytest
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, SGDClassifier
 
 from _refit import TIGHT, refit_effects
 from skinfluence import InfluenceExplainer
@@ -31,3 +32,14 @@ def test_logistic_regression_cv_retrain_effect_refits_at_the_chosen_C():
     truth = refit_effects(plain, X, y, Xt, yt, [[0], [1], [2]])
     gap = np.abs(got - truth).max() / np.abs(truth).max()
     assert gap < 1e-6, f"retrain_effect vs LogisticRegression(C=C_) refits: {gap:.2e}"
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "squared_epsilon_insensitive"])
+def test_sgd_classifier_with_a_regression_loss_is_refused_clearly(loss):
+    """scikit-learn accepts these losses in SGDClassifier; the reader crashed on
+    them (a broadcast error, or AttributeError 'margin_terms' for 3 classes)."""
+    X, y, _ = _binary_problem()
+    for labels in (y, np.digitize(X[:, 0], [-0.5, 0.5])):
+        est = SGDClassifier(loss=loss, random_state=0).fit(X, labels)
+        with pytest.raises(ValueError, match="Supported losses: log_loss"):
+            InfluenceExplainer(est).fit(X, labels)
