@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, SGDClassifier
+from sklearn.svm import LinearSVC
+from sklearn.utils import compute_class_weight
 
 from _refit import TIGHT, refit_effects
 from skinfluence import InfluenceExplainer
@@ -34,7 +36,8 @@ def test_logistic_regression_cv_retrain_effect_refits_at_the_chosen_C():
     assert gap < 1e-6, f"retrain_effect vs LogisticRegression(C=C_) refits: {gap:.2e}"
 
 
-@pytest.mark.parametrize("loss", ["squared_error", "huber", "squared_epsilon_insensitive"])
+@pytest.mark.parametrize(
+    "loss", ["squared_error", "huber", "squared_epsilon_insensitive"])
 def test_sgd_classifier_with_a_regression_loss_is_refused_clearly(loss):
     """scikit-learn accepts these losses in SGDClassifier; the reader crashed on
     them (a broadcast error, or AttributeError 'margin_terms' for 3 classes)."""
@@ -43,3 +46,23 @@ def test_sgd_classifier_with_a_regression_loss_is_refused_clearly(loss):
         est = SGDClassifier(loss=loss, random_state=0).fit(X, labels)
         with pytest.raises(ValueError, match="Supported losses: log_loss"):
             InfluenceExplainer(est).fit(X, labels)
+
+
+def test_linear_svc_balanced_class_weight_with_sample_weight():
+    """LinearSVC (liblinear) computes 'balanced' from sample-weighted class counts;
+    the reader used plain counts, so the objective was not the one minimised."""
+    X, y, Xt = _binary_problem(n=120, seed=1)
+    y = np.where(np.arange(len(y)) < 30, 1, y)  # unequal classes
+    sw = np.random.RandomState(2).uniform(0.2, 3.0, len(y))
+    tight = dict(tol=1e-12, max_iter=100_000)
+    est = LinearSVC(class_weight="balanced", **tight).fit(X, y, sample_weight=sw)
+    ex = InfluenceExplainer(est, method="newton").fit(X, y, sample_weight=sw)
+    assert ex.relative_gradient_norm_ < 1e-4, ex.relative_gradient_norm_
+    frozen = dict(zip(est.classes_, compute_class_weight(
+        "balanced", classes=est.classes_, y=y, sample_weight=sw)))
+    plain = LinearSVC(class_weight=frozen, **tight).fit(X, y, sample_weight=sw)
+    pops = [[0], [40], [41], [42]]
+    truth = refit_effects(plain, X, y, Xt, y[:6], pops, "prediction", sw)
+    pred = ex.influence(Xt, y[:6], target="prediction")[:, [0, 40, 41, 42]]
+    gap = np.abs(pred - truth).max() / np.abs(truth).max()
+    assert gap < 1e-3, f"newton vs scikit-learn refits (decision values): {gap:.2e}"

@@ -96,7 +96,7 @@ class LinearSVMAdapter(LinearModelAdapter):
             sw = np.ones(len(y)) if sample_weight is None else sample_weight
             self.class_weight = resolved_class_weight(
                 estimator.class_weight, classes, self.encode_target(y), sw,
-                with_sample_weight=False,
+                with_sample_weight=True,  # liblinear: weighted counts
             )
 
     def penalty_diagonal(self):
