@@ -66,3 +66,14 @@ def test_linear_svc_balanced_class_weight_with_sample_weight():
     pred = ex.influence(Xt, y[:6], target="prediction")[:, [0, 40, 41, 42]]
     gap = np.abs(pred - truth).max() / np.abs(truth).max()
     assert gap < 1e-3, f"newton vs scikit-learn refits (decision values): {gap:.2e}"
+
+
+def test_memory_refusal_names_sizes_below_a_hundredth_of_a_gib():
+    """A small max_memory gave "(0.00 GiB), above ... max_memory=0.00 GiB"."""
+    X, y, Xt = _binary_problem()
+    ex = InfluenceExplainer(LogisticRegression(), max_memory=1e3).fit(X, y)
+    need, budget = 8 * 6 * len(y) / 2**30, 1e3 / 2**30
+    with pytest.raises(MemoryError) as info:
+        ex.influence(Xt, y[:6])
+    assert f"({need:.3g} GiB)" in str(info.value), str(info.value)
+    assert f"max_memory={budget:.3g} GiB" in str(info.value), str(info.value)
