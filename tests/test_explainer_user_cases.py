@@ -10,7 +10,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils import compute_class_weight
 
 from _refit import TIGHT, refit_effects
-from skinfluence import InfluenceExplainer
+from skinfluence import InfluenceExplainer, InfluenceWarning
 
 
 def _binary_problem(n=80, p=4, seed=0):
@@ -77,3 +77,23 @@ def test_memory_refusal_names_sizes_below_a_hundredth_of_a_gib():
         ex.influence(Xt, y[:6])
     assert f"({need:.3g} GiB)" in str(info.value), str(info.value)
     assert f"max_memory={budget:.3g} GiB" in str(info.value), str(info.value)
+
+
+def test_retrain_effect_of_a_loosely_converged_model(breast_cancer):
+    """LogisticRegression() at scikit-learn's default tol=1e-4 (no stationarity
+    warning) against scikit-learn's own refits, all rows and without each row, at
+    tol=1e-12. retrain_effect took Q(all rows) from the loose model and Q(without)
+    from a tight refit: the loose model's own error swamped single-row effects."""
+    X, y, Xt, yt = breast_cancer
+    est = LogisticRegression().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InfluenceWarning)  # no warning on this model
+        ex = InfluenceExplainer(est, method="newton").fit(X, y)
+    pops = [[j] for j in range(0, 300, 30)]
+    with warnings.catch_warnings():  # lbfgs refits stop at ~1e-5 relative gradient
+        warnings.simplefilter("ignore", InfluenceWarning)
+        got = ex.retrain_effect(Xt, yt, pops)
+    tight = LogisticRegression(solver="newton-cholesky", **TIGHT).fit(X, y)
+    truth = refit_effects(tight, X, y, Xt, yt, pops)
+    gap = np.median(np.abs(got - truth)) / np.median(np.abs(truth))
+    assert gap < 1e-2, f"median |retrain_effect - refits| / median |refits|: {gap:.2e}"
