@@ -5,7 +5,12 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, SGDClassifier
+from sklearn.linear_model import (
+    LinearRegression,
+    LogisticRegression,
+    LogisticRegressionCV,
+    SGDClassifier,
+)
 from sklearn.svm import LinearSVC
 from sklearn.utils import compute_class_weight
 
@@ -97,3 +102,22 @@ def test_retrain_effect_of_a_loosely_converged_model(breast_cancer):
     truth = refit_effects(tight, X, y, Xt, yt, pops)
     gap = np.median(np.abs(got - truth)) / np.median(np.abs(truth))
     assert gap < 1e-2, f"median |retrain_effect - refits| / median |refits|: {gap:.2e}"
+
+
+def test_newton_refuses_a_row_with_leverage_one():
+    """LinearRegression with a one-hot column set in one row only: without that row
+    the Hessian is singular. Its Newton system 1 - h_jj came out ~1e-16 rather than
+    exactly 0, so method='newton' returned 0/0 noise (self-influence 4.0, a shift of
+    -2.0 in that coefficient) instead of refusing."""
+    X, _, Xt = _binary_problem()
+    y = X @ [1.0, -2.0, 0.5, 0.0] + np.random.RandomState(3).standard_normal(len(X))
+    only = np.zeros((len(X), 1))
+    only[0] = 1.0
+    ex = InfluenceExplainer(LinearRegression(), method="newton").fit(np.c_[X, only], y)
+    Xt1 = np.c_[Xt, np.ones((len(Xt), 1))]
+    for call in (ex.self_influence, ex.params_influence,
+                 lambda: ex.influence(Xt1, y[:6])):
+        with pytest.raises(np.linalg.LinAlgError, match="leverage 1"):
+            call()
+    first = InfluenceExplainer(LinearRegression()).fit(np.c_[X, only], y)
+    assert abs(first.self_influence()[0]) < 1e-12  # its residual is 0

@@ -14,6 +14,7 @@ from .removed_units import PopulationRemoval, RowRemovals
 
 __all__ = [
     "EXPLICIT_INVERSE_MAX_PARAMS",
+    "LEVERAGE_ONE_GAP",
     "explicit_inverse",
     "first_order_shifts",
     "newton_operator",
@@ -24,6 +25,10 @@ __all__ = [
 
 #: method="newton" forms H^{-1} explicitly up to this many parameters (128 MiB).
 EXPLICIT_INVERSE_MAX_PARAMS = 4096
+
+#: A removed row whose Newton system ``I - c_j D_j M_j`` has a singular value below
+#: this has leverage 1 up to rounding: the Hessian without it is singular.
+LEVERAGE_ONE_GAP = 1e-10
 
 
 def explicit_inverse(objective):
@@ -216,13 +221,18 @@ def solve_row_systems(system, E):
            [0.25]])
     """
     try:
-        return np.linalg.solve(system, E[:, :, None])[:, :, 0]
+        # ``I - c_j D_j M_j`` has eigenvalues 1 - (leverages) in [0, 1]: rounding
+        # leaves a leverage-1 row at ~1e-16, not at an exact (refused) zero
+        singular = np.linalg.svd(system, compute_uv=False)[:, -1] < LEVERAGE_ONE_GAP
+        if not singular.any():
+            return np.linalg.solve(system, E[:, :, None])[:, :, 0]
     except np.linalg.LinAlgError:
-        raise np.linalg.LinAlgError(
-            "method='newton': removing one of the rows leaves the Hessian singular "
-            "(a row with leverage 1, e.g. the only row informing a parameter). "
-            "Use method='first_order' or damping > 0."
-        ) from None
+        pass
+    raise np.linalg.LinAlgError(
+        "method='newton': removing one of the rows leaves the Hessian singular "
+        "(a row with leverage 1, e.g. the only row informing a parameter). "
+        "Use method='first_order' or damping > 0."
+    )
 
 
 def _inverse_times_jacobian(objective, Xr, inverse):
