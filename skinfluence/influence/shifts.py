@@ -26,8 +26,8 @@ __all__ = [
 #: method="newton" forms H^{-1} explicitly up to this many parameters (128 MiB).
 EXPLICIT_INVERSE_MAX_PARAMS = 4096
 
-#: A removed row whose Newton system ``I - c_j D_j M_j`` has a singular value below
-#: this has leverage 1 up to rounding: the Hessian without it is singular.
+#: A removed row whose Newton system ``I - c_j D_j M_j`` amplifies its right-hand
+#: side by more than 1 / this has leverage 1 up to rounding (singular without it).
 LEVERAGE_ONE_GAP = 1e-10
 
 
@@ -221,13 +221,14 @@ def solve_row_systems(system, E):
            [0.25]])
     """
     try:
-        # ``I - c_j D_j M_j`` has eigenvalues 1 - (leverages) in [0, 1]: rounding
-        # leaves a leverage-1 row at ~1e-16, not at an exact (refused) zero
-        singular = np.linalg.svd(system, compute_uv=False)[:, -1] < LEVERAGE_ONE_GAP
-        if not singular.any():
-            return np.linalg.solve(system, E[:, :, None])[:, :, 0]
+        w = np.linalg.solve(system, E[:, :, None])[:, :, 0]
     except np.linalg.LinAlgError:
-        pass
+        w = None
+    # ``I - c_j D_j M_j`` has eigenvalues 1 - (leverages) in [0, 1]; rounding leaves
+    # a leverage-1 row's at ~1e-16, not an exact zero: w is then E amplified ~1e16
+    if w is not None and np.all(LEVERAGE_ONE_GAP * np.abs(w).sum(axis=1)
+                                <= np.abs(E).sum(axis=1)):
+        return w
     raise np.linalg.LinAlgError(
         "method='newton': removing one of the rows leaves the Hessian singular "
         "(a row with leverage 1, e.g. the only row informing a parameter). "
