@@ -121,3 +121,16 @@ def test_newton_refuses_a_row_with_leverage_one():
             call()
     first = InfluenceExplainer(LinearRegression()).fit(np.c_[X, only], y)
     assert abs(first.self_influence()[0]) < 1e-12  # its residual is 0
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
+def test_binary_crammer_singer_linear_svc_is_refused(loss):
+    """LinearSVC(multi_class='crammer_singer') on two classes minimises another
+    objective (and ignores ``loss``); it was read as the squared hinge: wrong
+    numbers behind a stationarity warning (7.5 times a row's gradient)."""
+    X, y, _ = _binary_problem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # liblinear's ConvergenceWarning
+        est = LinearSVC(multi_class="crammer_singer", loss=loss).fit(X, y)
+    with pytest.raises(ValueError, match="multi_class='ovr'"):
+        InfluenceExplainer(est).fit(X, y)

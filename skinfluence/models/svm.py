@@ -21,6 +21,12 @@ __all__ = ["LinearSVMAdapter"]
 def _check_supported(estimator):
     """Refuse what the reader cannot differentiate, naming what it can."""
     name = type(estimator).__name__
+    if getattr(estimator, "multi_class", "ovr") != "ovr":  # binary too: its own loss
+        raise ValueError(
+            f"{name}(multi_class={estimator.multi_class!r}) minimises the "
+            "Crammer-Singer objective, not the squared hinge; supported: "
+            "multi_class='ovr' with two classes."
+        )
     smooth = "squared_hinge" if isinstance(estimator, LinearSVC) else (
         "squared_epsilon_insensitive")
     if estimator.loss != smooth:
