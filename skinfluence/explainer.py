@@ -360,11 +360,11 @@ class InfluenceExplainer(BaseEstimator):
         return labelled(out, self.output, self.train_index_)
 
     def retrain_effect(self, X_test, y_test, populations, target="loss"):
-        """The actual change ``Q(all rows) - Q(refitted without the population)``.
+        """The actual change ``Q(refitted on all rows) - Q(refitted without them)``.
 
-        Refits clone the model with the same hyper-parameters (CV: the chosen
-        ``C_``/``alpha_``; balanced class weights frozen), warm-started, ``tol=1e-12``;
-        one off its optimum gets an :class:`InfluenceWarning`. Pipelines: last step.
+        Refits (all rows too: a loose ``tol`` would bias each effect) clone the model at
+        the same hyper-parameters (CV: ``C_``/``alpha_``; 'balanced' frozen), warm, with
+        ``tol=1e-12``; a refit off its optimum warns. Pipelines: the last step.
 
         Parameters
         ----------
@@ -389,8 +389,8 @@ class InfluenceExplainer(BaseEstimator):
         """
         rows = self._rows(X_test, y_test, target, design=False)  # refits: own support
         pops, single = check_populations(populations, self.n_train_)
-        out = infl.retrain_effects(self.adapter_, *rows, pops, self.n_train_,
-                                   self._refit)
+        out = infl.retrain_effects(self._refit(np.ones(self.n_train_, bool)), *rows,
+                                   pops, self.n_train_, self._refit)
         return labelled_populations(out, single, self.output, X_test, populations)
 
     def _refit(self, keep):  # the refit's adapter

@@ -284,8 +284,8 @@ def check_output_size(shape, budget, method, alternatives):
     if need > budget:
         raise MemoryError(
             f"{method} would return a {shape[0]} x {shape[1]} float64 array "
-            f"({need / 2**30:.2f} GiB), above the memory budget max_memory="
-            f"{budget / 2**30:.2f} GiB. {alternatives} Or raise max_memory "
+            f"({need / 2**30:.3g} GiB), above the memory budget max_memory="
+            f"{budget / 2**30:.3g} GiB. {alternatives} Or raise max_memory "
             "(InfluenceExplainer(..., max_memory=<bytes>)), or pass fewer test rows "
             "at a time."
         )

@@ -45,8 +45,8 @@ def resolved_class_weight(class_weight, classes, y_idx, sample_weight, *,
                           with_sample_weight):
     """Weight per class index, with 'balanced' frozen at the given data.
 
-    ``with_sample_weight`` mirrors scikit-learn: LogisticRegression computes
-    'balanced' from weighted counts, RidgeClassifier from plain counts.
+    ``with_sample_weight`` mirrors scikit-learn: LogisticRegression and LinearSVC
+    compute 'balanced' from weighted counts, RidgeClassifier from plain counts.
     """
     n_classes = len(classes)
     if class_weight is None:

@@ -2,7 +2,7 @@
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 
 from .adapter import LinearModelAdapter
 from ._classes import encode_labels, resolved_class_weight
@@ -42,7 +42,7 @@ def logistic_penalty(estimator):  # l1 support: split out of _effective_C (spars
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     >>> from skinfluence.models.logistic import logistic_penalty
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> logistic_penalty(LogisticRegression(C=2.0, l1_ratio=0.5, solver="saga"))
@@ -119,7 +119,7 @@ class LogisticAdapter(LinearModelAdapter):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     >>> from skinfluence.models import LogisticAdapter
     >>> X, y = load_iris(return_X_y=True)
     >>> adapter = LogisticAdapter(LogisticRegression(max_iter=1000).fit(X, y), y, None)
@@ -187,7 +187,7 @@ class LogisticAdapter(LinearModelAdapter):
             full-data weights.
         """
         est = self.estimator
-        if isinstance(est, LogisticRegression):
+        if not isinstance(est, LogisticRegressionCV):  # a LogisticRegression subclass
             est = clone(est)
         else:  # LogisticRegressionCV: the chosen C, no search
             est = LogisticRegression(

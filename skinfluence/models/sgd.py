@@ -81,7 +81,8 @@ def check_sgd_model(estimator):
     Raises
     ------
     ValueError
-        For a loss without a second derivative, or ``early_stopping=True``.
+        For a loss without a second derivative, a regression loss in
+        SGDClassifier, or ``early_stopping=True``.
 
     Examples
     --------
@@ -96,6 +97,12 @@ def check_sgd_model(estimator):
         raise ValueError(
             f"{name}(loss={estimator.loss!r}) has no second derivative (a kink where "
             f"rows sit), so influence functions do not apply. Supported losses: "
+            f"{', '.join(supported)}."
+        )
+    if estimator.loss not in supported:  # SGDClassifier with a regression loss
+        raise ValueError(
+            f"{name}(loss={estimator.loss!r}) is not supported: a regression loss on "
+            f"the classifier's one-vs-rest +-1 codes. Supported losses: "
             f"{', '.join(supported)}."
         )
     if estimator.early_stopping:

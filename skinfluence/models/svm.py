@@ -21,6 +21,12 @@ __all__ = ["LinearSVMAdapter"]
 def _check_supported(estimator):
     """Refuse what the reader cannot differentiate, naming what it can."""
     name = type(estimator).__name__
+    if getattr(estimator, "multi_class", "ovr") != "ovr":  # binary too: its own loss
+        raise ValueError(
+            f"{name}(multi_class={estimator.multi_class!r}) minimises the "
+            "Crammer-Singer objective, not the squared hinge; supported: "
+            "multi_class='ovr' with two classes."
+        )
     smooth = "squared_hinge" if isinstance(estimator, LinearSVC) else (
         "squared_epsilon_insensitive")
     if estimator.loss != smooth:
@@ -96,7 +102,7 @@ class LinearSVMAdapter(LinearModelAdapter):
             sw = np.ones(len(y)) if sample_weight is None else sample_weight
             self.class_weight = resolved_class_weight(
                 estimator.class_weight, classes, self.encode_target(y), sw,
-                with_sample_weight=False,
+                with_sample_weight=True,  # liblinear: weighted counts
             )
 
     def penalty_diagonal(self):
