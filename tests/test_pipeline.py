@@ -185,7 +185,8 @@ def test_step_sample_weight_reaches_the_row_removing_step(data):
     X, y, _, _ = data
     w = np.ones(len(y))
     w[:90] = 0.0  # the first half does not count
-    pipe = Pipeline([("prune", InfluencePruner()), ("clf", LogisticRegression())])
+    clf = sk_make_pipeline(StandardScaler(), LogisticRegression())
+    pipe = Pipeline([("prune", InfluencePruner()), ("clf", clf)])
     pipe.fit(X, y, prune__sample_weight=w)
     weighted = InfluencePruner().fit(X, y, sample_weight=w).sample_indices_
     unweighted = InfluencePruner().fit(X, y).sample_indices_
