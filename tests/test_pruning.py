@@ -6,7 +6,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, make_regression
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from skinfluence import (
@@ -278,3 +278,24 @@ def test_multiclass_paper_references_one_column_per_fold_and_class():
     assert v.scores_.shape == (300, 3)
     np.testing.assert_array_equal(np.isnan(v.scores_).sum(axis=1), 1)
     assert set(v.removal_reason_[v.removed_indices_]) <= {"all_negative"}
+
+
+@pytest.mark.parametrize("reference", ["representative", "validation"])
+def test_held_out_rows_of_weight_zero_are_no_reference(small_binary, reference):
+    """A row of weight 0 counts nowhere: flipping the labels of such rows leaves
+    every other row's scores unchanged (as a reference it would move them)."""
+    X, y = small_binary[:2]
+    w = np.ones(len(y))
+    zero = np.arange(0, len(y), 7)
+    w[zero] = 0.0
+    y_flipped = y.copy()
+    y_flipped[zero] = 1 - y_flipped[zero]
+    folds = list(KFold(3).split(X))  # the same folds for both label sets
+    pruner = InfluencePruner(reference=reference, cv=folds)
+    a = clone(pruner).fit(X, y, sample_weight=w).scores_
+    b = clone(pruner).fit(X, y_flipped, sample_weight=w).scores_
+    others = np.setdiff1d(np.arange(len(y)), zero)
+    np.testing.assert_allclose(a[others], b[others], rtol=1e-6, atol=1e-10)
+    unweighted = clone(pruner).fit(X, y_flipped).scores_
+    gap = np.nanmax(np.abs(unweighted[others] - b[others]))
+    assert gap > 1e-6, f"the flipped rows as references move the scores by {gap:.2e}"

@@ -24,6 +24,9 @@ def fold_influence_scores(scorer, X, y, sample_weight, folds, reference, by_clas
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
     sample_weight : ndarray of shape (n_samples,) or None
+        Weights of the rows in each fold's model and in its references: the
+        weighted centroid, the weighted mean loss; a held-out row of weight 0
+        is no reference.
     folds : list of (train, held_out) index arrays
     reference : {"representative", "validation"}
         One reference per class (the held-out row nearest the class centroid),
@@ -71,14 +74,17 @@ def fold_influence_scores(scorer, X, y, sample_weight, folds, reference, by_clas
         known = held_out
         classes = getattr(explainer.estimator_, "classes_", None)
         if by_class and classes is not None:  # held-out labels the model knows
-            known = held_out[np.isin(y[held_out], classes)]
+            known = known[np.isin(y[known], classes)]
+        if sample_weight is not None:  # a row of weight 0 does not count
+            known = known[sample_weight[known] > 0]
         if known.size == 0:
             continue
         X_ho, y_ho = X[known], y[known]
+        w_ho = None if sample_weight is None else sample_weight[known]
         if reference == "validation":
-            scores[train, f] = explainer.mean_influence(X_ho, y_ho)
+            scores[train, f] = explainer.mean_influence(X_ho, y_ho, sample_weight=w_ho)
             continue
-        ref = representatives(X_ho, y_ho if labels is not None else None)
+        ref = representatives(X_ho, y_ho if labels is not None else None, w_ho)
         block = explainer.influence(X_ho[ref], y_ho[ref]).T  # (n_train, n_ref)
         if labels is None:
             scores[train, f] = block[:, 0]
@@ -88,15 +94,18 @@ def fold_influence_scores(scorer, X, y, sample_weight, folds, reference, by_clas
     return scores
 
 
-def representatives(X, y):
+def representatives(X, y, sample_weight=None):
     """Per class (or for all rows when ``y`` is None), the row nearest the centroid.
 
-    The centroid is the one-cluster KMeans solution.
+    The centroid is the one-cluster KMeans solution (weighted by
+    ``sample_weight``).
 
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n, n_features)
     y : ndarray of shape (n,) or None
+    sample_weight : ndarray of shape (n,), default=None
+        Positive weights of the rows.
 
     Returns
     -------
@@ -120,6 +129,7 @@ def representatives(X, y):
     for rows in groups:
         Xg = X[rows]
         Xg = Xg.toarray() if sparse.issparse(Xg) else Xg
-        d2 = ((Xg - Xg.mean(axis=0)) ** 2).sum(axis=1)
+        w = None if sample_weight is None else sample_weight[rows]
+        d2 = ((Xg - np.average(Xg, axis=0, weights=w)) ** 2).sum(axis=1)
         out.append(rows[np.argmin(d2)])
     return np.asarray(out, dtype=np.intp)
