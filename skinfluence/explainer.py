@@ -257,10 +257,10 @@ class InfluenceExplainer(BaseEstimator):
         return labelled_top(top, self.output, index_of(X_test), self.train_index_)
 
     def self_influence(self):
-        """Influence of each training row on its own loss, ``>= 0``.
+        """Influence of each training row on its own loss, ``>= 0`` (see below).
 
         The diagonal of ``influence(X_train, y_train)``; first order ``c_j g^T H^-1 g``
-        (HuberRegressor: its scale can make it slightly negative, see ``ShiftLoop``).
+        (slightly negative possible: HuberRegressor's scale; SGD's penalty share).
         Matrix-free solvers: :func:`~skinfluence.solvers.row_leverages` for all rows,
         exact (dual or primal form) within ``max_memory``, else calibrated (error
         on exactly solved rows printed with ``verbose``, warned above 2%).
