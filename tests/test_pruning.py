@@ -299,3 +299,51 @@ def test_held_out_rows_of_weight_zero_are_no_reference(small_binary, reference):
     unweighted = clone(pruner).fit(X, y_flipped).scores_
     gap = np.nanmax(np.abs(unweighted[others] - b[others]))
     assert gap > 1e-6, f"the flipped rows as references move the scores by {gap:.2e}"
+
+
+@pytest.mark.parametrize("reference", ["leave_one_out", "validation", "representative"])
+def test_a_pipeline_scorer_takes_string_columns(reference):
+    """A DataFrame with a string column and a scoring Pipeline that one-hot
+    encodes it: the same scores and removals as the encoded matrix with the bare
+    model (the steps used to convert X to float64 first and refuse it)."""
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.RandomState(0)
+    n = 240
+    df = pd.DataFrame({"cat": rng.choice(["a", "b", "c"], n),
+                       "x1": rng.normal(size=n), "x2": rng.normal(size=n)})
+    logit = 2 * df.x1 + 1.5 * (df.cat == "a") - 0.5
+    y = (rng.rand(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    y = np.where(rng.rand(n) < 0.15, 1 - y, y)
+    encode = make_column_transformer((OneHotEncoder(), ["cat"]), remainder="passthrough")
+    scorer = sk_pipeline(encode, LogisticRegression())
+    raw = InfluencePruner(scorer, reference=reference).fit(df, y)
+    encoded = InfluencePruner(LogisticRegression(), reference=reference).fit(
+        encode.fit_transform(df), y)
+    np.testing.assert_allclose(raw.scores_, encoded.scores_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(raw.removed_indices_, encoded.removed_indices_)
+    X_kept, _ = raw.fit_resample(df, y)
+    assert isinstance(X_kept, pd.DataFrame) and len(X_kept) == n - raw.removed_indices_.size
+
+
+def test_a_pipeline_scorer_with_an_imputer_takes_nan_a_bare_model_refuses_it():
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+
+    X, y = _breast_cancer()
+    X = StandardScaler().fit_transform(X)[:200]
+    y = y[:200]
+    X_nan = X.copy()
+    X_nan[::17, 3] = np.nan
+    filled = X_nan.copy()
+    filled[::17, 3] = np.nanmean(X_nan[:, 3])
+    imputed = InfluenceOutlierRemover(
+        sk_pipeline(SimpleImputer(), LogisticRegression())).fit(X_nan, y)
+    direct = InfluenceOutlierRemover(LogisticRegression()).fit(filled, y)
+    np.testing.assert_allclose(imputed.self_influence_, direct.self_influence_,
+                               rtol=1e-8)
+    with pytest.raises(ValueError, match="NaN"):
+        InfluenceOutlierRemover(LogisticRegression()).fit(X_nan, y)

@@ -30,7 +30,9 @@ class BaseRowSampler(BaseEstimator):
     """Base class: ``fit`` decides which rows to keep, ``fit_resample`` returns them.
 
     Subclasses implement ``_fit(X, y, sample_weight)``, which receives validated
-    float64 ``X`` and ``y`` and returns ``(remove, harm)``: a boolean mask of the
+    float64 ``X`` (``X`` as given, e.g. a DataFrame with string columns, when
+    the scoring model is a Pipeline that encodes it) and ``y`` and returns
+    ``(remove, harm)``: a boolean mask of the
     rows to drop and a per-row harm score (larger = more harmful) used to decide
     which rows to keep back when the removal would empty a class or the data.
     Subclasses take the scoring model as their ``estimator`` parameter (``None``:
@@ -77,15 +79,21 @@ class BaseRowSampler(BaseEstimator):
         [7]
         """
         self._validate_params()
-        X, y = validate_data(
+        # a Pipeline scorer encodes its own rows (strings through a OneHotEncoder,
+        # NaN through an imputer): X reaches it as given, only its shape checked
+        raw = hasattr(self.estimator, "steps")
+        X_checked, y = validate_data(
             self,
             X,
             y,
             accept_sparse="csr",
-            dtype=np.float64,
+            dtype=None if raw else np.float64,
+            ensure_all_finite=not raw,
             y_numeric=False,
             ensure_min_samples=2,
         )
+        if not raw:
+            X = X_checked
         # a given scoring model says what the target is (a Poisson scorer's
         # integer counts are not classes); without one, the target's values do
         self._is_classification = (

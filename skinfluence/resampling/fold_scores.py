@@ -8,6 +8,7 @@ folds and every one of its training rows is scored by its first-order influence
 import numpy as np
 from scipy import sparse
 from sklearn.base import clone
+from sklearn.utils import _safe_indexing
 
 from ..explainer import InfluenceExplainer
 
@@ -67,7 +68,7 @@ def fold_influence_scores(scorer, X, y, sample_weight, folds, reference, by_clas
                     "targets) or fewer folds."
                 )
         explainer = InfluenceExplainer(clone(scorer)).fit(
-            X[train],
+            _safe_indexing(X, train),
             y[train],
             sample_weight=None if sample_weight is None else sample_weight[train],
         )
@@ -79,13 +80,16 @@ def fold_influence_scores(scorer, X, y, sample_weight, folds, reference, by_clas
             known = known[sample_weight[known] > 0]
         if known.size == 0:
             continue
-        X_ho, y_ho = X[known], y[known]
+        X_ho, y_ho = _safe_indexing(X, known), y[known]
         w_ho = None if sample_weight is None else sample_weight[known]
         if reference == "validation":
             scores[train, f] = explainer.mean_influence(X_ho, y_ho, sample_weight=w_ho)
             continue
-        ref = representatives(X_ho, y_ho if labels is not None else None, w_ho)
-        block = explainer.influence(X_ho[ref], y_ho[ref]).T  # (n_train, n_ref)
+        Z_ho = X_ho  # centroids need numbers: a Pipeline scorer's encoded rows
+        if not (sparse.issparse(X_ho) or np.asarray(X_ho).dtype.kind in "fiub"):
+            Z_ho = explainer.feature_map_.transform(X_ho)
+        ref = representatives(Z_ho, y_ho if labels is not None else None, w_ho)
+        block = explainer.influence(_safe_indexing(X_ho, ref), y_ho[ref]).T
         if labels is None:
             scores[train, f] = block[:, 0]
         else:
