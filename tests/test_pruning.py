@@ -318,7 +318,8 @@ def test_a_pipeline_scorer_takes_string_columns(reference):
     logit = 2 * df.x1 + 1.5 * (df.cat == "a") - 0.5
     y = (rng.rand(n) < 1 / (1 + np.exp(-logit))).astype(int)
     y = np.where(rng.rand(n) < 0.15, 1 - y, y)
-    encode = make_column_transformer((OneHotEncoder(), ["cat"]), remainder="passthrough")
+    encode = make_column_transformer((OneHotEncoder(), ["cat"]),
+                                     remainder="passthrough")
     scorer = sk_pipeline(encode, LogisticRegression())
     raw = InfluencePruner(scorer, reference=reference).fit(df, y)
     encoded = InfluencePruner(LogisticRegression(), reference=reference).fit(
@@ -326,7 +327,8 @@ def test_a_pipeline_scorer_takes_string_columns(reference):
     np.testing.assert_allclose(raw.scores_, encoded.scores_, rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(raw.removed_indices_, encoded.removed_indices_)
     X_kept, _ = raw.fit_resample(df, y)
-    assert isinstance(X_kept, pd.DataFrame) and len(X_kept) == n - raw.removed_indices_.size
+    assert isinstance(X_kept, pd.DataFrame)
+    assert len(X_kept) == n - raw.removed_indices_.size
 
 
 def test_a_pipeline_scorer_with_an_imputer_takes_nan_a_bare_model_refuses_it():
