@@ -14,7 +14,7 @@ __all__ = ["decision_sum_influence", "mean_influence_first_order"]
 
 
 def decision_sum_influence(objective, X, A):
-    """First-order influence of each training row on ``sum_t A_t . z_t``.
+    """First-order influence of each training row on ``sum_t <A_t, z_t>``.
 
     ``z_t`` are the decision values of rows ``X`` (a function of the
     parameters), ``A_t`` fixed weights, e.g. ``dQ_t / dz_t`` evaluated where
