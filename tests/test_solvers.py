@@ -14,6 +14,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeClassifier
 
 from skinfluence import InfluenceExplainer, InfluenceWarning
+from skinfluence.exceptions import SingularHessianError
 from skinfluence.solvers import (
     AUTO_CHOLESKY_MAX_PARAMS,
     CGSolver,
@@ -182,6 +183,23 @@ def test_lissa_numbers_do_not_depend_on_the_call_or_block(diabetes):
     ref = InfluenceExplainer(Ridge(), solver="cholesky").fit(X, y).influence(Xt, yt)
     r = np.corrcoef(first.ravel(), ref.ravel())[0, 1]
     assert r >= 0.99, f"lissa vs cholesky: Pearson {r:.4f}"
+
+
+@pytest.mark.parametrize("solver", ["cholesky", "cg", "lissa"])
+@pytest.mark.parametrize("method", ["first_order", "newton"])
+def test_more_features_than_rows_unpenalised_is_refused_by_every_solver(solver, method):
+    # cg and lissa returned influences of ~1e-30 (the interpolating fit's rows have
+    # zero gradients) where refitting without a row changes the test loss
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((30, 60)), rng.standard_normal(30)
+    ex = InfluenceExplainer(LinearRegression(), solver=solver, method=method)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*not at an optimum", InfluenceWarning)
+        with pytest.raises(SingularHessianError, match="singular"):
+            ex.fit(X, y)
+        damped = InfluenceExplainer(LinearRegression(), solver=solver, damping=1.0,
+                                    random_state=0).fit(X, y)
+    assert np.all(np.isfinite(damped.influence(X[:2], y[:2])))
 
 
 def test_solver_objects_carry_options_and_stay_unfitted(breast_cancer):

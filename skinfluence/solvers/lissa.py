@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ..parallel import blas_limit
-from ._base import HessianSolver
+from ._base import HessianSolver, check_rank_bound
 
 __all__ = ["LissaSolver"]
 
@@ -117,6 +117,7 @@ class LissaSolver(HessianSolver):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}.")
         if not (isinstance(self.damping, numbers.Real) and self.damping >= 0):
             raise ValueError(f"damping must be >= 0, got {self.damping!r}.")
+        check_rank_bound(operator)
         self.operator_ = operator
         self.n_params = operator.n_params
         self.n_rows_ = operator.X.shape[0]
