@@ -202,6 +202,30 @@ def test_more_features_than_rows_unpenalised_is_refused_by_every_solver(solver, 
     assert np.all(np.isfinite(damped.influence(X[:2], y[:2])))
 
 
+def test_lissa_refuses_a_scale_below_the_largest_eigenvalue(diabetes):
+    # scale=0.1 (below lambda_max ~2.5) diverged: influences 1e275 times too large,
+    # finite and without a word
+    X, y, Xt, yt = diabetes
+    ex = InfluenceExplainer(Ridge(), solver=LissaSolver(random_state=0)).fit(X, y)
+    lam_max = ex.solver_.scale_ / 1.5
+    with pytest.raises(ValueError, match="scale=.*largest eigenvalue.*diverges"):
+        InfluenceExplainer(Ridge(), solver=LissaSolver(scale=0.5 * lam_max)).fit(X, y)
+    ref = InfluenceExplainer(Ridge(), solver="cholesky").fit(X, y).influence(Xt, yt)
+    solver = LissaSolver(scale=2 * lam_max, recursion_depth=2000, batch_size=len(X))
+    got = InfluenceExplainer(Ridge(), solver=solver).fit(X, y).influence(Xt, yt)
+    err = np.abs(got - ref).max() / np.abs(ref).max()
+    assert err < 1e-6, f"lissa with a valid scale vs cholesky: relative error {err:.1e}"
+
+
+@pytest.mark.parametrize("kw", [dict(batch_size=0), dict(batch_size=-3), dict(batch_size=2.5),
+                                dict(tail_average="no"), dict(scale=-1.0)])
+def test_lissa_refuses_bad_options_by_name(kw, diabetes):
+    # batch_size=0 silently meant 1000; -3 and 2.5 failed inside numpy
+    X, y, _, _ = diabetes
+    with pytest.raises(ValueError, match=next(iter(kw))):
+        InfluenceExplainer(Ridge(), solver=LissaSolver(**kw)).fit(X, y)
+
+
 def test_solver_objects_carry_options_and_stay_unfitted(breast_cancer):
     X, y, Xt, yt = breast_cancer
     est = LogisticRegression(**TIGHT).fit(X, y)

@@ -44,8 +44,9 @@ class LissaSolver(HessianSolver):
     Parameters
     ----------
     scale : float, default=None
-        Must exceed the largest eigenvalue of ``A`` for the series to converge;
-        ``None``: 1.5 times a power-iteration estimate of it.
+        Must exceed the largest eigenvalue of ``A`` for the series to converge
+        (a scale at most its power-iteration estimate is refused);
+        ``None``: 1.5 times that estimate.
     damping : float, default=0.0
         Added to the Hessian's diagonal (after equilibration) on top of the
         explainer's ``damping``; changes the answer.
@@ -117,11 +118,22 @@ class LissaSolver(HessianSolver):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}.")
         if not (isinstance(self.damping, numbers.Real) and self.damping >= 0):
             raise ValueError(f"damping must be >= 0, got {self.damping!r}.")
+        if self.batch_size is not None and not (
+            isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1
+        ):
+            raise ValueError(
+                f"batch_size must be a positive integer or None, got {self.batch_size!r}.")
+        if not isinstance(self.tail_average, (bool, np.bool_)):
+            raise ValueError(f"tail_average must be a bool, got {self.tail_average!r}.")
+        if self.scale is not None and not (
+            isinstance(self.scale, numbers.Real) and self.scale > 0
+        ):
+            raise ValueError(f"scale must be > 0, got {self.scale!r}.")
         check_rank_bound(operator)
         self.operator_ = operator
         self.n_params = operator.n_params
         self.n_rows_ = operator.X.shape[0]
-        self.batch_size_ = min(self.n_rows_, self.batch_size or 1000)
+        self.batch_size_ = min(self.n_rows_, self.batch_size or 1000)  # None: 1000
         diag = operator.diagonal()
         N = operator.null_space
         # H + shift N N^T: positive definite, and its inverse is H^+ on the
@@ -135,12 +147,17 @@ class LissaSolver(HessianSolver):
         # every solve replays the same stream of sampled rows: a column's result
         # does not depend on the call, the block or the thread it is solved in
         self.seed_ = int(rng.randint(np.iinfo(np.int32).max))
+        with blas_limit(operator.matvec_flops()):
+            lam_max = self._largest_eigenvalue(rng)
         if self.scale is None:
-            with blas_limit(operator.matvec_flops()):
-                self.scale_ = 1.5 * self._largest_eigenvalue(rng)
+            self.scale_ = 1.5 * lam_max
+        elif self.scale <= lam_max:  # the series would diverge: no number is right
+            raise ValueError(
+                f"scale={self.scale!r} is at most the largest eigenvalue of the "
+                f"equilibrated Hessian (about {lam_max:.4g}), so the LiSSA series "
+                "diverges. Pass a larger scale, or scale=None (1.5 times the estimate)."
+            )
         else:
-            if not (isinstance(self.scale, numbers.Real) and self.scale > 0):
-                raise ValueError(f"scale must be > 0, got {self.scale!r}.")
             self.scale_ = float(self.scale)
         return self
 
