@@ -116,8 +116,8 @@ def test_cg_newton_matches_cholesky(case):
 
 def test_cg_solution_stays_off_the_null_space(breast_cancer, digits, digits_pca, diabetes,
                                              iris):
-    est, X, y, Xt, yt = _case("multinomial_unpenalised", breast_cancer, digits, digits_pca,
-                              diabetes, iris)
+    est, X, y, Xt, yt = _case("multinomial_unpenalised", breast_cancer, digits,
+                              digits_pca, diabetes, iris)
     ex = _explainer(est, X, y, solver="cg")
     N = ex.operator_.null_space
     assert N.shape[1] == X.shape[1] + 1
@@ -156,8 +156,8 @@ def test_lissa_full_batch_converges_on_a_null_space(breast_cancer, digits, digit
     # the recursion on the projected Hessian let the null-space part of S b grow
     # with the depth and converged to a wrong point (0.56% off at any depth, and
     # params 150x off, on the unpenalised case)
-    est, X, y, Xt, yt = _case("multinomial_unpenalised", breast_cancer, digits, digits_pca,
-                              diabetes, iris)
+    est, X, y, Xt, yt = _case("multinomial_unpenalised", breast_cancer, digits,
+                              digits_pca, diabetes, iris)
     ref = _explainer(est, X, y, solver="cholesky")
     solver = LissaSolver(batch_size=len(X), recursion_depth=3000, random_state=0)
     ex = _explainer(est, X, y, solver=solver)
@@ -217,8 +217,9 @@ def test_lissa_refuses_a_scale_below_the_largest_eigenvalue(diabetes):
     assert err < 1e-6, f"lissa with a valid scale vs cholesky: relative error {err:.1e}"
 
 
-@pytest.mark.parametrize("kw", [dict(batch_size=0), dict(batch_size=-3), dict(batch_size=2.5),
-                                dict(tail_average="no"), dict(scale=-1.0)])
+@pytest.mark.parametrize("kw", [dict(batch_size=0), dict(batch_size=-3),
+                                dict(batch_size=2.5), dict(tail_average="no"),
+                                dict(scale=-1.0)])
 def test_lissa_refuses_bad_options_by_name(kw, diabetes):
     # batch_size=0 silently meant 1000; -3 and 2.5 failed inside numpy
     X, y, _, _ = diabetes

@@ -121,8 +121,8 @@ class LissaSolver(HessianSolver):
         if self.batch_size is not None and not (
             isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1
         ):
-            raise ValueError(
-                f"batch_size must be a positive integer or None, got {self.batch_size!r}.")
+            raise ValueError("batch_size must be a positive integer or None, got "
+                             f"{self.batch_size!r}.")
         if not isinstance(self.tail_average, (bool, np.bool_)):
             raise ValueError(f"tail_average must be a bool, got {self.tail_average!r}.")
         if self.scale is not None and not (
