@@ -12,7 +12,7 @@ otherwise (wide or sparse-wide data, where ``H`` would not fit or its
 
 from sklearn.base import clone
 
-from ._base import HessianSolver
+from ._base import HessianSolver, check_rank_bound
 from .operator import HessianOperator
 from .cg import CGSolver
 from .cholesky import CholeskySolver
@@ -22,6 +22,7 @@ from .lissa import LissaSolver
 __all__ = [
     "HessianOperator",
     "HessianSolver",
+    "check_rank_bound",
     "CholeskySolver",
     "row_leverages",
     "CGSolver",

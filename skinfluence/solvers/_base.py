@@ -3,9 +3,55 @@
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ..exceptions import SingularHessianError
 from .operator import HessianOperator
 
-__all__ = ["HessianOperator", "HessianSolver"]
+__all__ = ["HessianOperator", "HessianSolver", "check_rank_bound"]
+
+
+def check_rank_bound(operator):
+    """Raise when ``H`` is singular by counting alone (for matrix-free solvers).
+
+    The data part of ``H`` has rank at most ``K`` per row of non-zero weight; the
+    penalty and damping add one per parameter they reach. Below
+    ``n_params - dim(null space)`` (e.g. ``LinearRegression`` with more features
+    than rows), ``H`` is singular, although a matrix-free solver, which never
+    factorises it, would return numbers (often zeros: an interpolating fit's
+    rows have zero gradients).
+
+    Parameters
+    ----------
+    operator : HessianOperator
+
+    Raises
+    ------
+    SingularHessianError
+        Naming the counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from skinfluence import InfluenceExplainer
+    >>> from skinfluence.solvers import check_rank_bound
+    >>> rng = np.random.RandomState(0)
+    >>> X, y = rng.randn(5, 10), rng.randn(5)
+    >>> op = InfluenceExplainer(Ridge()).fit(X, y).operator_
+    >>> check_rank_bound(op)  # 5 rows + 10 penalised coefficients >= 11: no error
+    """
+    n_rows = int(np.count_nonzero(operator.weights))
+    rank = n_rows * operator.adapter.n_outputs + int(
+        np.count_nonzero(operator.penalty_diagonal() + operator.damping > 0))
+    N = operator.null_space
+    needed = operator.n_params - (0 if N is None else N.shape[1])
+    if rank < needed:
+        raise SingularHessianError(
+            f"The Hessian of the objective is singular: {n_rows} row(s) of non-zero "
+            f"weight and the penalty give it rank at most {rank}, below the "
+            f"{needed} it needs (n_params={operator.n_params}). This happens with more "
+            "features than rows and no (or a partial) penalty. Pass damping > 0 to "
+            "InfluenceExplainer, use a penalised model, or reduce the features."
+        )
 
 
 class HessianSolver(BaseEstimator):

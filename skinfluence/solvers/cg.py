@@ -8,7 +8,7 @@ import numpy as np
 
 from ..parallel import blas_limit
 from ..exceptions import InfluenceWarning, SingularHessianError
-from ._base import HessianSolver
+from ._base import HessianSolver, check_rank_bound
 
 __all__ = ["CGSolver"]
 
@@ -103,6 +103,7 @@ class CGSolver(HessianSolver):
             isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1
         ):
             raise ValueError(f"max_iter must be a positive integer or None, got {self.max_iter!r}.")
+        check_rank_bound(operator)
         self.operator_ = operator
         self.n_params = operator.n_params
         diag = operator.diagonal()

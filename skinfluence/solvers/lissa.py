@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ..parallel import blas_limit
-from ._base import HessianSolver
+from ._base import HessianSolver, check_rank_bound
 
 __all__ = ["LissaSolver"]
 
@@ -34,11 +34,19 @@ class LissaSolver(HessianSolver):
     the deterministic Neumann series and converges to the exact solution as
     ``(1 - lambda_min(A) / scale)^T``.
 
+    A null space ``N`` of the Hessian (multinomial) is handled as the cholesky
+    solver does: the recursion runs on ``H + s N N^T`` (``s`` the mean of
+    ``diag(H)``) and the result is projected off ``N``, the pseudo-inverse
+    solution. Every ``solve`` replays the same stream of sampled rows (seeded by
+    ``random_state`` at ``fit``), so a right-hand side's result does not depend
+    on the call, nor on the block or thread it is solved in.
+
     Parameters
     ----------
     scale : float, default=None
-        Must exceed the largest eigenvalue of ``A`` for the series to converge;
-        ``None``: 1.5 times a power-iteration estimate of it.
+        Must exceed the largest eigenvalue of ``A`` for the series to converge
+        (a scale at most its power-iteration estimate is refused);
+        ``None``: 1.5 times that estimate.
     damping : float, default=0.0
         Added to the Hessian's diagonal (after equilibration) on top of the
         explainer's ``damping``; changes the answer.
@@ -110,30 +118,59 @@ class LissaSolver(HessianSolver):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}.")
         if not (isinstance(self.damping, numbers.Real) and self.damping >= 0):
             raise ValueError(f"damping must be >= 0, got {self.damping!r}.")
+        if self.batch_size is not None and not (
+            isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1
+        ):
+            raise ValueError("batch_size must be a positive integer or None, got "
+                             f"{self.batch_size!r}.")
+        if not isinstance(self.tail_average, (bool, np.bool_)):
+            raise ValueError(f"tail_average must be a bool, got {self.tail_average!r}.")
+        if self.scale is not None and not (
+            isinstance(self.scale, numbers.Real) and self.scale > 0
+        ):
+            raise ValueError(f"scale must be > 0, got {self.scale!r}.")
+        check_rank_bound(operator)
         self.operator_ = operator
         self.n_params = operator.n_params
         self.n_rows_ = operator.X.shape[0]
-        self.batch_size_ = min(self.n_rows_, self.batch_size or 1000)
+        self.batch_size_ = min(self.n_rows_, self.batch_size or 1000)  # None: 1000
         diag = operator.diagonal()
+        N = operator.null_space
+        # H + shift N N^T: positive definite, and its inverse is H^+ on the
+        # complement of N (as in the cholesky solver); recursing on the projected
+        # H instead lets the null-space part of S b grow without bound
+        self.null_shift_ = 0.0 if N is None else float(np.mean(diag))
+        if N is not None:
+            diag = diag + self.null_shift_ * np.einsum("ij,ij->i", N, N)
         self.s_ = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
-        self._rng = check_random_state(self.random_state)
+        rng = check_random_state(self.random_state)
+        # every solve replays the same stream of sampled rows: a column's result
+        # does not depend on the call, the block or the thread it is solved in
+        self.seed_ = int(rng.randint(np.iinfo(np.int32).max))
+        with blas_limit(operator.matvec_flops()):
+            lam_max = self._largest_eigenvalue(rng)
         if self.scale is None:
-            with blas_limit(operator.matvec_flops()):
-                self.scale_ = 1.5 * self._largest_eigenvalue()
+            self.scale_ = 1.5 * lam_max
+        elif self.scale <= lam_max:  # the series would diverge: no number is right
+            raise ValueError(
+                f"scale={self.scale!r} is at most the largest eigenvalue of the "
+                f"equilibrated Hessian (about {lam_max:.4g}), so the LiSSA series "
+                "diverges. Pass a larger scale, or scale=None (1.5 times the estimate)."
+            )
         else:
-            if not (isinstance(self.scale, numbers.Real) and self.scale > 0):
-                raise ValueError(f"scale must be > 0, got {self.scale!r}.")
             self.scale_ = float(self.scale)
         return self
 
     def _apply(self, V, rows=None):
         """``A V`` on the equilibrated Hessian; sampled over ``rows`` when given."""
-        op, s = self.operator_, self.s_[:, None]
+        op, s, N = self.operator_, self.s_[:, None], self.operator_.null_space
         HV = op.matvec(s * V) if rows is None else op.sample_matvec(s * V, rows)
-        return op.project(s * HV) + self.damping * V
+        if N is not None:
+            HV += self.null_shift_ * (N @ (N.T @ (s * V)))
+        return s * HV + self.damping * V
 
-    def _largest_eigenvalue(self, n_iter=30):
-        v = self.operator_.project(self._rng.standard_normal((self.n_params, 1)))
+    def _largest_eigenvalue(self, rng, n_iter=30):
+        v = rng.standard_normal((self.n_params, 1))
         lam = 1.0
         for _ in range(n_iter):
             v /= np.linalg.norm(v)
@@ -175,18 +212,19 @@ class LissaSolver(HessianSolver):
             return self._solve(B)
 
     def _solve(self, B):
-        B2 = self.operator_.project(B.reshape(self.n_params, -1))
-        rhs = self.s_[:, None] * B2
+        op, rng = self.operator_, np.random.RandomState(self.seed_)
+        rhs = self.s_[:, None] * op.project(B.reshape(self.n_params, -1))
         total = np.zeros_like(rhs)
         T = self.recursion_depth
         start = T // 2 if self.tail_average else T - 1
         for _ in range(self.n_repeats):
             v = rhs.copy()
             for t in range(T):
-                rows = self._rng.choice(self.n_rows_, self.batch_size_, replace=False) \
+                rows = rng.choice(self.n_rows_, self.batch_size_, replace=False) \
                     if self.batch_size_ < self.n_rows_ else None
                 v = rhs + v - self._apply(v, rows) / self.scale_
                 if t >= start:
                     total += v
-        X = self.s_[:, None] * total / (self.n_repeats * (T - start) * self.scale_)
+        X = op.project(self.s_[:, None] * total) / (
+            self.n_repeats * (T - start) * self.scale_)
         return X[:, 0] if B.ndim == 1 else X
