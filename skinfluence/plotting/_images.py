@@ -10,6 +10,8 @@ from ._base import (
     format_score,
     image_shape_of,
     one_row,
+    positional,
+    shown_test_row,
 )
 
 
@@ -213,7 +215,9 @@ class InfluentialImagesDisplay:
         y_test : label of the test row
         k : int, default=5
         X : array-like of shape (n_train, n_pixels), default=None
-            The training images as the user sees them (default ``explainer.X_``).
+            The training images as the user sees them (default ``explainer.X_``,
+            the model's features: then ``X_test`` goes through a pipeline's steps
+            too).
         target : {"loss", "proba", "prediction"}, default="loss"
         image_shape : tuple, default=None
             Shape of one image (default: square).
@@ -243,13 +247,13 @@ class InfluentialImagesDisplay:
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
         X_test, y_test = one_row(X_test, y_test)
-        top = explainer.top_influences(X_test, y_test, k=k, target=target)
+        top = positional(explainer).top_influences(X_test, y_test, k=k, target=target)
         Xs = explainer_rows(explainer, X)
         shape = image_shape_of(Xs.shape[1], image_shape)
         hi, ha = top.helpful_indices[0], top.harmful_indices[0]
         labels = np.asarray(explainer.y_)
         disp = cls(
-            X_test[0].reshape(shape),
+            shown_test_row(explainer, X, X_test).reshape(shape),
             Xs[hi].reshape((-1,) + shape),
             top.helpful_scores[0],
             Xs[ha].reshape((-1,) + shape),

@@ -2,7 +2,16 @@
 
 import numpy as np
 
-from ._base import INFLUENCE_CMAP, check_matplotlib, explainer_rows, get_ax, one_row
+from ._base import (
+    INFLUENCE_CMAP,
+    check_matplotlib,
+    explainer_rows,
+    get_ax,
+    one_row,
+    positional,
+    shown_test_row,
+    with_fitted_names,
+)
 
 
 class RegressionInfluenceDisplay:
@@ -49,7 +58,17 @@ class RegressionInfluenceDisplay:
     >>> plt.close(disp.figure_)
     """
 
-    def __init__(self, x, y, influence, x_test, y_test, *, line_x=None, line_y=None):
+    def __init__(
+        self,
+        x,
+        y,
+        influence,
+        x_test,
+        y_test,
+        *,
+        line_x=None,
+        line_y=None,
+    ):
         self.x = np.asarray(x, dtype=np.float64).ravel()
         self.y = np.asarray(y, dtype=np.float64).ravel()
         self.influence = np.asarray(influence, dtype=np.float64)
@@ -185,7 +204,8 @@ class RegressionInfluenceDisplay:
         y_test : float
         X : array-like of shape (n_train, n_features), default=None
             The training inputs before any pipeline transform (default
-            ``explainer.X_``); column ``feature`` is the x axis.
+            ``explainer.X_``, the model's features: then ``X_test`` and the line
+            are in those features too); column ``feature`` is the x axis.
         feature : int, default=0
             The column shown on the x axis; the line is drawn when it is the
             only one.
@@ -216,23 +236,23 @@ class RegressionInfluenceDisplay:
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
         X_test, y_test = one_row(X_test, y_test)
-        influence = explainer.influence(X_test, y_test, target=target)[0]
+        influence = positional(explainer).influence(X_test, y_test, target=target)[0]
         Xs = explainer_rows(explainer, X)
-        x = Xs[:, feature]
+        x, x_test = Xs[:, feature], shown_test_row(explainer, X, X_test)[feature]
         line_x = line_y = None
         if Xs.shape[1] == 1:
-            line_x = np.linspace(
-                min(x.min(), X_test[0, 0]), max(x.max(), X_test[0, 0]), 200
-            )
+            line_x = np.linspace(min(x.min(), x_test), max(x.max(), x_test), 200)
             grid = line_x[:, None]
-            if explainer.feature_map_ is not None:
-                grid = explainer.feature_map_.transform(grid)
+            if X is not None and explainer.feature_map_ is not None:  # X as given
+                fmap = explainer.feature_map_
+                grid = fmap.transform(with_fitted_names(fmap, grid))
+            grid = with_fitted_names(explainer.estimator_, grid)
             line_y = np.asarray(explainer.estimator_.predict(grid)).ravel()
         disp = cls(
             x,
             explainer.y_,
             influence,
-            X_test[0, feature],
+            x_test,
             y_test[0],
             line_x=line_x,
             line_y=line_y,
