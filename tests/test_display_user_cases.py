@@ -128,3 +128,34 @@ def test_displays_of_an_explainer_with_pandas_output():
     )
     hist = SelfInfluenceHistogramDisplay.from_explainer(labelled)
     assert hist.counts_.sum() == 290
+
+
+def test_regression_display_labels_prediction_influence_by_its_sign():
+    rng = np.random.RandomState(2)
+    X = rng.uniform(0, 10, (40, 1))
+    y = 1.0 + 0.5 * X[:, 0] + rng.normal(size=40)
+    model = Ridge(alpha=1.0).fit(X, y)
+    ex = InfluenceExplainer(model, method="newton").fit(X, y)
+    disp = RegressionInfluenceDisplay.from_explainer(
+        ex, [[9.0]], [5.5], target="prediction"
+    )
+    label = disp.colorbar_.ax.get_ylabel()
+    assert "prediction" in label and "raises" in label, label
+    j = int(np.argmax(disp.influence))
+    keep = np.arange(40) != j
+    refit = clone(model).fit(X[keep], y[keep]).predict([[9.0]])[0]
+    change = model.predict([[9.0]])[0] - refit
+    assert change > 0, f"row {j} (blue) changes the prediction by {change:+.3g}"
+    assert disp.influence[j] == pytest.approx(change, rel=1e-6)
+    loss = RegressionInfluenceDisplay.from_explainer(ex, [[9.0]], [5.5])
+    assert "loss" in loss.colorbar_.ax.get_ylabel()
+
+
+def test_regression_display_refuses_classifiers_and_several_outputs():
+    X, y = load_iris(return_X_y=True)
+    clf = InfluenceExplainer(LogisticRegression(max_iter=1000)).fit(X, y)
+    with pytest.raises(ValueError, match="regressor with one output"):
+        RegressionInfluenceDisplay.from_explainer(clf, X[0], y[0])
+    two = InfluenceExplainer(Ridge()).fit(X[:, :1], np.c_[X[:, 2], X[:, 3]])
+    with pytest.raises(ValueError, match=r"y of shape \(150, 2\)"):
+        RegressionInfluenceDisplay.from_explainer(two, X[:1, :1], [[1.0, 1.0]])

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from sklearn.base import is_regressor
+
 from ._base import (
     INFLUENCE_CMAP,
     check_matplotlib,
@@ -12,6 +14,13 @@ from ._base import (
     shown_test_row,
     with_fitted_names,
 )
+
+#: The colour bar's label, by the quantity the influence is on.
+COLORBAR_LABELS = {
+    "loss": "influence on the test point's loss\n(blue helps, red hurts)",
+    "prediction": "influence on the test point's prediction\n"
+    "(blue: the row raises it, red: lowers it)",
+}
 
 
 class RegressionInfluenceDisplay:
@@ -33,6 +42,8 @@ class RegressionInfluenceDisplay:
         The test point.
     line_x, line_y : array-like, default=None
         The fitted regression line (e.g. ``predict`` on a grid).
+    target : {"loss", "prediction"}, default="loss"
+        What the influence is on, for the colour bar's label.
 
     Attributes
     ----------
@@ -68,6 +79,7 @@ class RegressionInfluenceDisplay:
         *,
         line_x=None,
         line_y=None,
+        target="loss",
     ):
         self.x = np.asarray(x, dtype=np.float64).ravel()
         self.y = np.asarray(y, dtype=np.float64).ravel()
@@ -76,6 +88,7 @@ class RegressionInfluenceDisplay:
         self.y_test = float(y_test)
         self.line_x = line_x
         self.line_y = line_y
+        self.target = target
 
     def plot(
         self,
@@ -170,7 +183,7 @@ class RegressionInfluenceDisplay:
         if colorbar:
             self.colorbar_ = ax.figure.colorbar(self.scatter_, ax=ax)
             self.colorbar_.set_label(
-                "influence on the test point's loss\n(blue helps, red hurts)"
+                COLORBAR_LABELS.get(self.target, f"influence on {self.target}")
             )
         ax.legend(loc="best", framealpha=0.9)
         ax.set_xlabel("x")
@@ -210,6 +223,7 @@ class RegressionInfluenceDisplay:
             The column shown on the x axis; the line is drawn when it is the
             only one.
         target : {"loss", "prediction"}, default="loss"
+            The quantity the influence is on (named by the colour bar).
         ax, cmap, linthresh, colorbar, scatter_kwargs
             See :meth:`plot`.
 
@@ -235,6 +249,12 @@ class RegressionInfluenceDisplay:
         >>> plt.close(disp.figure_)
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
+        if not is_regressor(explainer.estimator_) or np.ndim(explainer.y_) != 1:
+            raise ValueError(
+                f"{cls.__name__} shows a regressor with one output; the explainer "
+                f"holds a {type(explainer.estimator_).__name__} fitted on y of shape "
+                f"{np.shape(explainer.y_)}."
+            )
         X_test, y_test = one_row(X_test, y_test)
         influence = positional(explainer).influence(X_test, y_test, target=target)[0]
         Xs = explainer_rows(explainer, X)
@@ -256,6 +276,7 @@ class RegressionInfluenceDisplay:
             y_test[0],
             line_x=line_x,
             line_y=line_y,
+            target=target,
         )
         return disp.plot(
             ax=ax,
