@@ -256,3 +256,57 @@ def test_progress_lines_on_stderr_stamp_every_step(tmp_path, capsys):
     assert None not in found and found == sorted(found), (found, lines)
     stamps = [float(s[1:s.index(" s]")]) for s in lines]
     assert stamps == sorted(stamps), f"times go backwards: {stamps}"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--test-size", "0"], "--test-size: '0' is not in (0, 1)"),
+        (["--test-size", "1.5"], "--test-size: '1.5' is not in (0, 1)"),
+        (["--max-categories", "0"], "--max-categories: '0' is not in [1, inf)"),
+        (["--memory-budget", "-1"], "--memory-budget: '-1' is not in (0, inf)"),
+    ],
+)
+def test_bad_argument_values_exit_2_naming_the_argument(tmp_path, capsys, args,
+                                                        message):
+    table, _ = _mixed_table(n=60)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(["audit", str(tmp_path / "t.csv"), "--target", "label", *args,
+              "--out", str(tmp_path / "o"), "--quiet"])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def _five_rows():
+    return pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0], "label": [0, 1, 0, 1, 0]})
+
+
+@pytest.mark.parametrize(
+    "table, args, message",
+    [
+        (_five_rows, [], "Cannot hold out test_size=0.2 of the 5 rows"),
+        (_mixed_table, ["--test-size", "0.999"], "Cannot hold out test_size=0.999"),
+        (_mixed_table, ["--target", "income", "--model", "logistic"],
+         "needs class labels"),
+    ],
+)
+def test_tables_the_split_or_model_cannot_use_exit_2(tmp_path, capsys, table, args,
+                                                     message):
+    table = table()
+    table = table[0] if isinstance(table, tuple) else table
+    table.dropna().to_csv(tmp_path / "t.csv", index=False)
+    target = [] if "--target" in args else ["--target", "label"]
+    assert main(["audit", str(tmp_path / "t.csv"), *target, *args, "--out",
+                 str(tmp_path / "o"), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_out_that_is_a_file_exits_1_with_a_message(tmp_path, capsys):
+    table, _ = _mixed_table(n=60)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    (tmp_path / "taken").write_text("not a folder")
+    assert main(["audit", str(tmp_path / "t.csv"), "--target", "label", "--out",
+                 str(tmp_path / "taken"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("skinfluence audit:") and "taken" in err, err

@@ -274,9 +274,14 @@ def run_audit(
     X, y, n_dropped = read_table(table_path, target)
     task = task_of(y, model)
     stratify = y if task == "classification" and y.value_counts().min() >= 2 else None
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=test_size, random_state=random_state, stratify=stratify
-    )
+    try:
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=test_size, random_state=random_state, stratify=stratify
+        )
+    except ValueError as exc:  # test_size out of (0, 1), or too few rows for it
+        raise TableError(
+            f"Cannot hold out test_size={test_size} of the {len(y)} rows: {exc}"
+        ) from exc
     say(f"  preprocessing {len(X)} rows x {X.shape[1]} columns ...")
     pre, steps = make_preprocessor(X_tr, max_categories=max_categories)
     D_tr = pre.fit_transform(X_tr)
