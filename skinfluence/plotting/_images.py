@@ -83,8 +83,8 @@ class InfluentialImagesDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            The grid is drawn in this Axes' place (which is removed); None
-            creates a new figure.
+            A subplot; the grid is drawn in its place (it is removed from its
+            figure). None creates a new figure.
         cmap : str, default="gray_r"
         target : str, default="loss"
             What the scores are influence on, for the row titles.
@@ -117,6 +117,13 @@ class InfluentialImagesDisplay:
             gs = fig.add_gridspec(2, k + 1)
         else:
             fig = ax.figure
+            if fig is None or ax.get_subplotspec() is None or ax not in fig.axes:
+                raise ValueError(
+                    f"{type(self).__name__}.plot draws its grid in the place of "
+                    "`ax`, which must be a subplot still in its figure (from "
+                    "plt.subplots or fig.add_subplot; not an inset, nor an Axes a "
+                    "previous plot already replaced)."
+                )
             gs = ax.get_subplotspec().subgridspec(2, k + 1)
             ax.remove()
         axes = np.empty((2, k + 1), dtype=object)
