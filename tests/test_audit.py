@@ -310,3 +310,13 @@ def test_out_that_is_a_file_exits_1_with_a_message(tmp_path, capsys):
                  str(tmp_path / "taken"), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("skinfluence audit:") and "taken" in err, err
+
+
+def test_suspect_scores_are_shown_to_four_figures(audited):
+    _, out, _ = audited
+    html = (out / "index.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="suspects">'):]
+    suspects = pd.read_csv(out / "suspects.csv")
+    assert len(suspects) > 0
+    for score in suspects["score"].head(10):
+        assert f"<td>{score:.4g}</td>" in section, (score, section[:2000])

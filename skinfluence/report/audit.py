@@ -355,7 +355,7 @@ def run_audit(
         outliers=_html_table(outliers, "self-influence", signed=False),
         suspects=table(
             [str(c) for c in suspects.columns],
-            [[cell(v) for v in r] for r in suspects.head(10).itertuples(False)],
+            [[cell(_value(v)) for v in r] for r in suspects.head(10).itertuples(False)],
         ),
         population=_population_html(pop),
         resampling=_resampling_html(resampling),
