@@ -63,7 +63,8 @@ def _parser():
         description=(
             "Fit a linear model on a CSV or Parquet table and write an HTML report "
             "(with its tables as CSV): the training rows that most hurt and most "
-            "help the held-out loss, and the outliers by self-influence."
+            "help the held-out loss, the outliers by self-influence, the suspect "
+            "labels, and whether removing rows helps in cross-validation."
         ),
     )
     audit.add_argument("table", help="a .csv or .parquet file")
@@ -104,7 +105,12 @@ def _parser():
         help="a condition on the columns, e.g. \"city == 'north'\": the rows it "
         "selects are removed together and the prediction checked by one refit",
     )
-    audit.add_argument("--random-state", type=int, default=0)
+    audit.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the split, the test-row sample and the folds (default 0)",
+    )
     audit.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
 

@@ -320,3 +320,17 @@ def test_suspect_scores_are_shown_to_four_figures(audited):
     assert len(suspects) > 0
     for score in suspects["score"].head(10):
         assert f"<td>{score:.4g}</td>" in section, (score, section[:2000])
+
+
+def test_audit_help_names_every_section_and_explains_every_option(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["audit", "--help"])
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for words in ("hurt and most help", "outliers", "suspect labels",
+                  "cross-validation"):
+        assert words in text, words
+    options = text[text.index("options:"):]
+    for option in ("--test-size", "--out", "--random-state", "--max-categories"):
+        after = options.split(f"{option} ")[1].split(" --")[0]
+        assert len(after.split()) > 2, f"{option} has no help: {after!r}"
