@@ -334,3 +334,28 @@ def test_audit_help_names_every_section_and_explains_every_option(capsys):
     for option in ("--test-size", "--out", "--random-state", "--max-categories"):
         after = options.split(f"{option} ")[1].split(" --")[0]
         assert len(after.split()) > 2, f"{option} has no help: {after!r}"
+
+
+def test_population_condition_may_name_the_target(audited, tmp_path):
+    d, _, _ = audited
+    expr = "label == 'yes' and city == 'east'"
+    assert main(["audit", str(d / "people.csv"), "--target", "label",
+                 "--population", expr, "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    pop = pd.read_csv(tmp_path / "o" / "population.csv").iloc[0]
+    X, y, _ = read_table(d / "people.csv", "label")
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.2, random_state=0, stratify=y
+    )
+    drop = ((y_tr == "yes") & (X_tr["city"] == "east")).to_numpy()
+    assert pop["n_rows"] == drop.sum() > 0
+    pre, _ = make_preprocessor(X_tr)
+    D_tr, D_te = pre.fit_transform(X_tr), pre.transform(X_te)
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(solver="newton-cg", tol=1e-8, max_iter=1000)
+    full = clone(model).fit(D_tr, y_tr)
+    without = clone(model).fit(D_tr[~drop], y_tr[~drop])
+    effect = (log_loss(y_te, without.predict_proba(D_te), labels=without.classes_)
+              - log_loss(y_te, full.predict_proba(D_te), labels=full.classes_))
+    assert pop["refitted"] == pytest.approx(effect, rel=1e-4, abs=1e-7), (
+        f"report {pop['refitted']:.6g}, refit without the rows {effect:.6g}")

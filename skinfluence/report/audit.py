@@ -236,8 +236,9 @@ def run_audit(
     memory_budget : float, default=2048
         Megabytes the design and its Hessian may take.
     population : str, default=None
-        A condition on the table's columns (:meth:`pandas.DataFrame.eval`, e.g.
-        ``"city == 'north'"``): the training rows it selects are removed
+        A condition on the table's columns, the target included
+        (:meth:`pandas.DataFrame.eval`, e.g. ``"city == 'north'"``): the
+        training rows it selects are removed
         together, their predicted influence checked by one refit.
     random_state : int, default=0
     quiet : bool, default=False
@@ -319,8 +320,9 @@ def run_audit(
     pop = None
     if population is not None:
         say(f"  population {population!r}: predicted and refitted ...")
+        table_tr = X_tr.assign(**{target: y_tr})  # the condition may name the target
         pop = _population(
-            explainer, X_tr, D_tr, Y_tr, population, D_te[sample], Y_te[sample]
+            explainer, table_tr, D_tr, Y_tr, population, D_te[sample], Y_te[sample]
         )
 
     say("  writing the report ...")
