@@ -159,3 +159,18 @@ def test_regression_display_refuses_classifiers_and_several_outputs():
     two = InfluenceExplainer(Ridge()).fit(X[:, :1], np.c_[X[:, 2], X[:, 3]])
     with pytest.raises(ValueError, match=r"y of shape \(150, 2\)"):
         RegressionInfluenceDisplay.from_explainer(two, X[:1, :1], [[1.0, 1.0]])
+
+
+def test_text_columns_shown_as_numbers_get_a_clear_error():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    X = X.assign(colour=np.where(np.arange(len(X)) % 3, "red", "green"))
+    encode = make_column_transformer(
+        (OneHotEncoder(), ["colour"]), remainder=StandardScaler()
+    )
+    pipe = make_pipeline(encode, LogisticRegression(max_iter=1000))
+    ex = InfluenceExplainer(pipe).fit(X, y)
+    with pytest.raises(ValueError, match="X=None to show the features"):
+        InfluenceDistanceDisplay.from_explainer(ex, X.iloc[[60]], y.iloc[60], X=X)
+    disp = InfluenceDistanceDisplay.from_explainer(ex, X.iloc[[60]], y.iloc[60])
+    Z = ex.feature_map_.transform(X)
+    np.testing.assert_allclose(disp.distance, np.linalg.norm(Z - Z[60], axis=1))

@@ -37,7 +37,7 @@ def explainer_rows(explainer, X):
     features the model was fitted on (``explainer.X_``), dense."""
     if X is None:
         X = explainer.X_
-    X = X.toarray() if hasattr(X, "toarray") else np.asarray(X, dtype=np.float64)
+    X = X.toarray() if hasattr(X, "toarray") else as_numbers(X, "X")
     if X.shape[0] != explainer.n_train_:
         raise ValueError(
             f"X has {X.shape[0]} rows but the explainer was fitted on "
@@ -81,7 +81,19 @@ def shown_test_row(explainer, X, X_test):
         X_test = explainer.feature_map_.transform(X_test)
     if hasattr(X_test, "toarray"):
         X_test = X_test.toarray()
-    return np.asarray(X_test, dtype=np.float64)[0]
+    return as_numbers(X_test, "X_test")[0]
+
+
+def as_numbers(rows, name):
+    """``rows`` as a float64 array, or a ValueError that says what to pass."""
+    try:
+        return np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"The Display draws {name} as numbers (positions, distances, images), "
+            f"but it holds values that are not ({exc}). Pass X with numeric "
+            "columns, or X=None to show the features the model was fitted on."
+        ) from exc
 
 
 def with_fitted_names(step, rows):
