@@ -10,6 +10,21 @@ import sys
 __all__ = ["main"]
 
 
+def _in_range(kind, low, high=None, closed_low=False):
+    """An argparse type: ``kind(text)`` within ``(low, high)`` (``[low`` if closed)."""
+
+    def parse(text):
+        value = kind(text)
+        above = value >= low if closed_low else value > low
+        if not above or (high is not None and value >= high):
+            bounds = f"{'[' if closed_low else '('}{low}, {high or 'inf'})"
+            raise argparse.ArgumentTypeError(f"{text!r} is not in {bounds}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its message
+    return parse
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="skinfluence",
@@ -48,7 +63,8 @@ def _parser():
         description=(
             "Fit a linear model on a CSV or Parquet table and write an HTML report "
             "(with its tables as CSV): the training rows that most hurt and most "
-            "help the held-out loss, and the outliers by self-influence."
+            "help the held-out loss, the outliers by self-influence, the suspect "
+            "labels, and whether removing rows helps in cross-validation."
         ),
     )
     audit.add_argument("table", help="a .csv or .parquet file")
@@ -60,17 +76,26 @@ def _parser():
         help="auto (default): logistic regression for a class-like target, Ridge "
         "otherwise",
     )
-    audit.add_argument("--test-size", type=float, default=0.2)
-    audit.add_argument("--out", default="skinfluence-audit")
+    audit.add_argument(
+        "--test-size",
+        type=_in_range(float, 0, 1),
+        default=0.2,
+        help="share of the rows held out, in (0, 1) (default 0.2)",
+    )
+    audit.add_argument(
+        "--out",
+        default="skinfluence-audit",
+        help="folder for the report (default: ./skinfluence-audit)",
+    )
     audit.add_argument(
         "--max-categories",
-        type=int,
+        type=_in_range(int, 1, closed_low=True),
         default=20,
         help="one-hot levels per categorical column (rarer ones grouped)",
     )
     audit.add_argument(
         "--memory-budget",
-        type=float,
+        type=_in_range(float, 0),
         default=2048,
         help="megabytes the design and its Hessian may take (default 2048)",
     )
@@ -80,7 +105,12 @@ def _parser():
         help="a condition on the columns, e.g. \"city == 'north'\": the rows it "
         "selects are removed together and the prediction checked by one refit",
     )
-    audit.add_argument("--random-state", type=int, default=0)
+    audit.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the split, the test-row sample and the folds (default 0)",
+    )
     audit.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
 
@@ -113,6 +143,9 @@ def _audit(args):
     except TableError as exc:
         print(f"skinfluence audit: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. --out is a file, or not writable
+        print(f"skinfluence audit: {exc}", file=sys.stderr)
+        return 1
     if args.quiet:
         print(path)
     return 0

@@ -256,3 +256,106 @@ def test_progress_lines_on_stderr_stamp_every_step(tmp_path, capsys):
     assert None not in found and found == sorted(found), (found, lines)
     stamps = [float(s[1:s.index(" s]")]) for s in lines]
     assert stamps == sorted(stamps), f"times go backwards: {stamps}"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--test-size", "0"], "--test-size: '0' is not in (0, 1)"),
+        (["--test-size", "1.5"], "--test-size: '1.5' is not in (0, 1)"),
+        (["--max-categories", "0"], "--max-categories: '0' is not in [1, inf)"),
+        (["--memory-budget", "-1"], "--memory-budget: '-1' is not in (0, inf)"),
+    ],
+)
+def test_bad_argument_values_exit_2_naming_the_argument(tmp_path, capsys, args,
+                                                        message):
+    table, _ = _mixed_table(n=60)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(["audit", str(tmp_path / "t.csv"), "--target", "label", *args,
+              "--out", str(tmp_path / "o"), "--quiet"])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def _five_rows():
+    return pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0], "label": [0, 1, 0, 1, 0]})
+
+
+@pytest.mark.parametrize(
+    "table, args, message",
+    [
+        (_five_rows, [], "Cannot hold out test_size=0.2 of the 5 rows"),
+        (_mixed_table, ["--test-size", "0.999"], "Cannot hold out test_size=0.999"),
+        (_mixed_table, ["--target", "income", "--model", "logistic"],
+         "needs class labels"),
+    ],
+)
+def test_tables_the_split_or_model_cannot_use_exit_2(tmp_path, capsys, table, args,
+                                                     message):
+    table = table()
+    table = table[0] if isinstance(table, tuple) else table
+    table.dropna().to_csv(tmp_path / "t.csv", index=False)
+    target = [] if "--target" in args else ["--target", "label"]
+    assert main(["audit", str(tmp_path / "t.csv"), *target, *args, "--out",
+                 str(tmp_path / "o"), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_out_that_is_a_file_exits_1_with_a_message(tmp_path, capsys):
+    table, _ = _mixed_table(n=60)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    (tmp_path / "taken").write_text("not a folder")
+    assert main(["audit", str(tmp_path / "t.csv"), "--target", "label", "--out",
+                 str(tmp_path / "taken"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("skinfluence audit:") and "taken" in err, err
+
+
+def test_suspect_scores_are_shown_to_four_figures(audited):
+    _, out, _ = audited
+    html = (out / "index.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="suspects">'):]
+    suspects = pd.read_csv(out / "suspects.csv")
+    assert len(suspects) > 0
+    for score in suspects["score"].head(10):
+        assert f"<td>{score:.4g}</td>" in section, (score, section[:2000])
+
+
+def test_audit_help_names_every_section_and_explains_every_option(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["audit", "--help"])
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for words in ("hurt and most help", "outliers", "suspect labels",
+                  "cross-validation"):
+        assert words in text, words
+    options = text[text.index("options:"):]
+    for option in ("--test-size", "--out", "--random-state", "--max-categories"):
+        after = options.split(f"{option} ")[1].split(" --")[0]
+        assert len(after.split()) > 2, f"{option} has no help: {after!r}"
+
+
+def test_population_condition_may_name_the_target(audited, tmp_path):
+    d, _, _ = audited
+    expr = "label == 'yes' and city == 'east'"
+    assert main(["audit", str(d / "people.csv"), "--target", "label",
+                 "--population", expr, "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    pop = pd.read_csv(tmp_path / "o" / "population.csv").iloc[0]
+    X, y, _ = read_table(d / "people.csv", "label")
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.2, random_state=0, stratify=y
+    )
+    drop = ((y_tr == "yes") & (X_tr["city"] == "east")).to_numpy()
+    assert pop["n_rows"] == drop.sum() > 0
+    pre, _ = make_preprocessor(X_tr)
+    D_tr, D_te = pre.fit_transform(X_tr), pre.transform(X_te)
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(solver="newton-cg", tol=1e-8, max_iter=1000)
+    full = clone(model).fit(D_tr, y_tr)
+    without = clone(model).fit(D_tr[~drop], y_tr[~drop])
+    effect = (log_loss(y_te, without.predict_proba(D_te), labels=without.classes_)
+              - log_loss(y_te, full.predict_proba(D_te), labels=full.classes_))
+    assert pop["refitted"] == pytest.approx(effect, rel=1e-4, abs=1e-7), (
+        f"report {pop['refitted']:.6g}, refit without the rows {effect:.6g}")

@@ -175,3 +175,15 @@ def test_clear_error_without_matplotlib(monkeypatch, line_data):
         SelfInfluenceHistogramDisplay.from_explainer(ex)
     with pytest.raises(ImportError, match=r"skinfluence\[plot\]"):
         RegressionInfluenceDisplay([0], [0], [0.0], 0, 0).plot()
+
+
+def test_images_display_needs_a_subplot_it_can_replace():
+    imgs = np.zeros((2, 4, 4))
+    disp = InfluentialImagesDisplay(imgs[0], imgs, [2.0, 1.0], imgs, [-1.0, -2.0])
+    fig, (left, right) = plt.subplots(1, 2)
+    disp.plot(ax=left)
+    assert right in fig.axes and len(fig.axes) == 1 + 2 * 3
+    with pytest.raises(ValueError, match="already replaced"):
+        disp.plot(ax=left)  # the grid took its place
+    with pytest.raises(ValueError, match="not an inset"):
+        disp.plot(ax=right.inset_axes([0, 0, 0.5, 0.5]))

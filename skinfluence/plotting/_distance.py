@@ -10,6 +10,8 @@ from ._base import (
     get_ax,
     image_shape_of,
     one_row,
+    positional,
+    shown_test_row,
 )
 
 
@@ -241,7 +243,8 @@ class InfluenceDistanceDisplay:
         y_test : label of the test row
         X : array-like of shape (n_train, n_pixels), default=None
             The training rows as the user sees them (distances and images);
-            default ``explainer.X_``, the features the model was fitted on.
+            default ``explainer.X_``, the features the model was fitted on
+            (then ``X_test`` goes through a pipeline's steps too).
         target : {"loss", "proba", "prediction"}, default="loss"
         image_shape : tuple, default=None
             Shape of an image when the rows are images (default: square).
@@ -275,9 +278,10 @@ class InfluenceDistanceDisplay:
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
         X_test, y_test = one_row(X_test, y_test)
-        influence = explainer.influence(X_test, y_test, target=target)[0]
+        influence = positional(explainer).influence(X_test, y_test, target=target)[0]
         Xs = explainer_rows(explainer, X)
-        distance = np.linalg.norm(Xs - X_test.astype(np.float64), axis=1)
+        x_test = shown_test_row(explainer, X, X_test)
+        distance = np.linalg.norm(Xs - x_test, axis=1)
         j = int(np.argmin(influence))
         test_image = harmful_image = None
         if show_images is None:
@@ -287,7 +291,7 @@ class InfluenceDistanceDisplay:
             )
         if show_images:
             shape = image_shape_of(Xs.shape[1], image_shape)
-            test_image, harmful_image = X_test[0].reshape(shape), Xs[j].reshape(shape)
+            test_image, harmful_image = x_test.reshape(shape), Xs[j].reshape(shape)
         disp = cls(
             influence,
             distance,

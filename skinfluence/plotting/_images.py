@@ -10,6 +10,8 @@ from ._base import (
     format_score,
     image_shape_of,
     one_row,
+    positional,
+    shown_test_row,
 )
 
 
@@ -81,8 +83,8 @@ class InfluentialImagesDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            The grid is drawn in this Axes' place (which is removed); None
-            creates a new figure.
+            A subplot; the grid is drawn in its place (it is removed from its
+            figure). None creates a new figure.
         cmap : str, default="gray_r"
         target : str, default="loss"
             What the scores are influence on, for the row titles.
@@ -115,6 +117,13 @@ class InfluentialImagesDisplay:
             gs = fig.add_gridspec(2, k + 1)
         else:
             fig = ax.figure
+            if fig is None or ax.get_subplotspec() is None or ax not in fig.axes:
+                raise ValueError(
+                    f"{type(self).__name__}.plot draws its grid in the place of "
+                    "`ax`, which must be a subplot still in its figure (from "
+                    "plt.subplots or fig.add_subplot; not an inset, nor an Axes a "
+                    "previous plot already replaced)."
+                )
             gs = ax.get_subplotspec().subgridspec(2, k + 1)
             ax.remove()
         axes = np.empty((2, k + 1), dtype=object)
@@ -213,7 +222,9 @@ class InfluentialImagesDisplay:
         y_test : label of the test row
         k : int, default=5
         X : array-like of shape (n_train, n_pixels), default=None
-            The training images as the user sees them (default ``explainer.X_``).
+            The training images as the user sees them (default ``explainer.X_``,
+            the model's features: then ``X_test`` goes through a pipeline's steps
+            too).
         target : {"loss", "proba", "prediction"}, default="loss"
         image_shape : tuple, default=None
             Shape of one image (default: square).
@@ -243,13 +254,13 @@ class InfluentialImagesDisplay:
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
         X_test, y_test = one_row(X_test, y_test)
-        top = explainer.top_influences(X_test, y_test, k=k, target=target)
+        top = positional(explainer).top_influences(X_test, y_test, k=k, target=target)
         Xs = explainer_rows(explainer, X)
         shape = image_shape_of(Xs.shape[1], image_shape)
         hi, ha = top.helpful_indices[0], top.harmful_indices[0]
         labels = np.asarray(explainer.y_)
         disp = cls(
-            X_test[0].reshape(shape),
+            shown_test_row(explainer, X, X_test).reshape(shape),
             Xs[hi].reshape((-1,) + shape),
             top.helpful_scores[0],
             Xs[ha].reshape((-1,) + shape),

@@ -2,7 +2,25 @@
 
 import numpy as np
 
-from ._base import INFLUENCE_CMAP, check_matplotlib, explainer_rows, get_ax, one_row
+from sklearn.base import is_regressor
+
+from ._base import (
+    INFLUENCE_CMAP,
+    check_matplotlib,
+    explainer_rows,
+    get_ax,
+    one_row,
+    positional,
+    shown_test_row,
+    with_fitted_names,
+)
+
+#: The colour bar's label, by the quantity the influence is on.
+COLORBAR_LABELS = {
+    "loss": "influence on the test point's loss\n(blue helps, red hurts)",
+    "prediction": "influence on the test point's prediction\n"
+    "(blue: the row raises it, red: lowers it)",
+}
 
 
 class RegressionInfluenceDisplay:
@@ -24,6 +42,8 @@ class RegressionInfluenceDisplay:
         The test point.
     line_x, line_y : array-like, default=None
         The fitted regression line (e.g. ``predict`` on a grid).
+    target : {"loss", "prediction"}, default="loss"
+        What the influence is on, for the colour bar's label.
 
     Attributes
     ----------
@@ -49,7 +69,18 @@ class RegressionInfluenceDisplay:
     >>> plt.close(disp.figure_)
     """
 
-    def __init__(self, x, y, influence, x_test, y_test, *, line_x=None, line_y=None):
+    def __init__(
+        self,
+        x,
+        y,
+        influence,
+        x_test,
+        y_test,
+        *,
+        line_x=None,
+        line_y=None,
+        target="loss",
+    ):
         self.x = np.asarray(x, dtype=np.float64).ravel()
         self.y = np.asarray(y, dtype=np.float64).ravel()
         self.influence = np.asarray(influence, dtype=np.float64)
@@ -57,6 +88,7 @@ class RegressionInfluenceDisplay:
         self.y_test = float(y_test)
         self.line_x = line_x
         self.line_y = line_y
+        self.target = target
 
     def plot(
         self,
@@ -151,7 +183,7 @@ class RegressionInfluenceDisplay:
         if colorbar:
             self.colorbar_ = ax.figure.colorbar(self.scatter_, ax=ax)
             self.colorbar_.set_label(
-                "influence on the test point's loss\n(blue helps, red hurts)"
+                COLORBAR_LABELS.get(self.target, f"influence on {self.target}")
             )
         ax.legend(loc="best", framealpha=0.9)
         ax.set_xlabel("x")
@@ -185,11 +217,13 @@ class RegressionInfluenceDisplay:
         y_test : float
         X : array-like of shape (n_train, n_features), default=None
             The training inputs before any pipeline transform (default
-            ``explainer.X_``); column ``feature`` is the x axis.
+            ``explainer.X_``, the model's features: then ``X_test`` and the line
+            are in those features too); column ``feature`` is the x axis.
         feature : int, default=0
             The column shown on the x axis; the line is drawn when it is the
             only one.
         target : {"loss", "prediction"}, default="loss"
+            The quantity the influence is on (named by the colour bar).
         ax, cmap, linthresh, colorbar, scatter_kwargs
             See :meth:`plot`.
 
@@ -215,27 +249,34 @@ class RegressionInfluenceDisplay:
         >>> plt.close(disp.figure_)
         """
         check_matplotlib(f"{cls.__name__}.from_explainer")
+        if not is_regressor(explainer.estimator_) or np.ndim(explainer.y_) != 1:
+            raise ValueError(
+                f"{cls.__name__} shows a regressor with one output; the explainer "
+                f"holds a {type(explainer.estimator_).__name__} fitted on y of shape "
+                f"{np.shape(explainer.y_)}."
+            )
         X_test, y_test = one_row(X_test, y_test)
-        influence = explainer.influence(X_test, y_test, target=target)[0]
+        influence = positional(explainer).influence(X_test, y_test, target=target)[0]
         Xs = explainer_rows(explainer, X)
-        x = Xs[:, feature]
+        x, x_test = Xs[:, feature], shown_test_row(explainer, X, X_test)[feature]
         line_x = line_y = None
         if Xs.shape[1] == 1:
-            line_x = np.linspace(
-                min(x.min(), X_test[0, 0]), max(x.max(), X_test[0, 0]), 200
-            )
+            line_x = np.linspace(min(x.min(), x_test), max(x.max(), x_test), 200)
             grid = line_x[:, None]
-            if explainer.feature_map_ is not None:
-                grid = explainer.feature_map_.transform(grid)
+            if X is not None and explainer.feature_map_ is not None:  # X as given
+                fmap = explainer.feature_map_
+                grid = fmap.transform(with_fitted_names(fmap, grid))
+            grid = with_fitted_names(explainer.estimator_, grid)
             line_y = np.asarray(explainer.estimator_.predict(grid)).ravel()
         disp = cls(
             x,
             explainer.y_,
             influence,
-            X_test[0, feature],
+            x_test,
             y_test[0],
             line_x=line_x,
             line_y=line_y,
+            target=target,
         )
         return disp.plot(
             ax=ax,

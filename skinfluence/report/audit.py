@@ -236,8 +236,9 @@ def run_audit(
     memory_budget : float, default=2048
         Megabytes the design and its Hessian may take.
     population : str, default=None
-        A condition on the table's columns (:meth:`pandas.DataFrame.eval`, e.g.
-        ``"city == 'north'"``): the training rows it selects are removed
+        A condition on the table's columns, the target included
+        (:meth:`pandas.DataFrame.eval`, e.g. ``"city == 'north'"``): the
+        training rows it selects are removed
         together, their predicted influence checked by one refit.
     random_state : int, default=0
     quiet : bool, default=False
@@ -274,9 +275,14 @@ def run_audit(
     X, y, n_dropped = read_table(table_path, target)
     task = task_of(y, model)
     stratify = y if task == "classification" and y.value_counts().min() >= 2 else None
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=test_size, random_state=random_state, stratify=stratify
-    )
+    try:
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, test_size=test_size, random_state=random_state, stratify=stratify
+        )
+    except ValueError as exc:  # test_size out of (0, 1), or too few rows for it
+        raise TableError(
+            f"Cannot hold out test_size={test_size} of the {len(y)} rows: {exc}"
+        ) from exc
     say(f"  preprocessing {len(X)} rows x {X.shape[1]} columns ...")
     pre, steps = make_preprocessor(X_tr, max_categories=max_categories)
     D_tr = pre.fit_transform(X_tr)
@@ -314,8 +320,9 @@ def run_audit(
     pop = None
     if population is not None:
         say(f"  population {population!r}: predicted and refitted ...")
+        table_tr = X_tr.assign(**{target: y_tr})  # the condition may name the target
         pop = _population(
-            explainer, X_tr, D_tr, Y_tr, population, D_te[sample], Y_te[sample]
+            explainer, table_tr, D_tr, Y_tr, population, D_te[sample], Y_te[sample]
         )
 
     say("  writing the report ...")
@@ -350,7 +357,7 @@ def run_audit(
         outliers=_html_table(outliers, "self-influence", signed=False),
         suspects=table(
             [str(c) for c in suspects.columns],
-            [[cell(v) for v in r] for r in suspects.head(10).itertuples(False)],
+            [[cell(_value(v)) for v in r] for r in suspects.head(10).itertuples(False)],
         ),
         population=_population_html(pop),
         resampling=_resampling_html(resampling),

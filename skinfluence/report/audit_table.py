@@ -7,6 +7,7 @@ the problem and what to do; the command line turns it into exit code 2.
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.multiclass import type_of_target
 
 __all__ = ["TableError", "check_memory", "make_preprocessor", "read_table", "task_of"]
 
@@ -120,6 +121,12 @@ def task_of(y, model="auto"):
     """
     numeric = y.dtype.kind in "iuf"
     if model == "logistic":
+        if numeric and type_of_target(y) == "continuous":
+            raise TableError(
+                f"--model logistic needs class labels; {y.name!r} holds "
+                f"{y.nunique()} distinct non-integer numbers such as "
+                f"{y.iloc[0]:g}. Use --model ridge."
+            )
         return "classification"
     if model == "ridge":
         if not numeric:
