@@ -10,6 +10,14 @@ from sklearn.preprocessing import StandardScaler
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test drew (only when pyplot was imported)."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
 def _split(X, y, n_test, seed):
     rng = np.random.RandomState(seed)
     test = rng.choice(len(X), n_test, replace=False)

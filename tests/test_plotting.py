@@ -19,12 +19,6 @@ from skinfluence.plotting import (  # noqa: E402
 )
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def line_data():
     rng = np.random.RandomState(0)
