@@ -134,3 +134,31 @@ def test_binary_crammer_singer_linear_svc_is_refused(loss):
         est = LinearSVC(multi_class="crammer_singer", loss=loss).fit(X, y)
     with pytest.raises(ValueError, match="multi_class='ovr'"):
         InfluenceExplainer(est).fit(X, y)
+
+
+def test_logistic_refits_reach_the_refit_tolerance_without_a_warning():
+    """The quickstart's case: lbfgs refits stalled near 1e-5 of a row's gradient,
+    so every retrain_effect warned that the truth was approximate; the refits
+    (same L2 objective) now use newton-cholesky and sit at the optimum."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skinfluence.influence import REFIT_STATIONARITY_TOLERANCE, gradient_norms
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = make_pipeline(StandardScaler(),
+                          LogisticRegression(max_iter=1000, tol=1e-10))
+    ex = InfluenceExplainer(model, method="newton").fit(X[:400], y[:400])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InfluenceWarning)
+        actual = ex.retrain_effect(X[400:], y[400:], [[0], [3, 4, 5]], target="proba")
+    refit = ex.adapter_.refit(ex.X_[1:], y[1:400])
+    adapter = type(ex.adapter_)(refit, y[1:400], None)
+    Y = adapter.encode_target(y[1:400])
+    _, rel = gradient_norms(adapter, ex.X_[1:], Y, adapter.row_weights(Y, np.ones(399)))
+    assert rel < REFIT_STATIONARITY_TOLERANCE, f"refit relative gradient {rel:.2e}"
+    predicted = ex.population_influence(X[400:], y[400:], [[0], [3, 4, 5]],
+                                        target="proba")
+    r = np.corrcoef(actual.ravel(), predicted.ravel())[0, 1]
+    assert r > 0.99, f"newton against the refits: correlation {r:.4f}"

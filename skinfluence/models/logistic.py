@@ -8,6 +8,10 @@ from .adapter import LinearModelAdapter
 from ._classes import encode_labels, resolved_class_weight
 from .losses import BinomialLoss, MultinomialLoss
 
+#: Refits with at most this many parameters use 'newton-cholesky': its
+#: ``(n_params)^2`` Hessian then takes at most 32 MiB.
+NEWTON_REFIT_MAX_PARAMS = 2048
+
 __all__ = ["LogisticAdapter"]
 
 
@@ -184,7 +188,9 @@ class LogisticAdapter(LinearModelAdapter):
         LogisticRegression
             A clone; for LogisticRegressionCV, a LogisticRegression at the chosen
             ``C_`` (no search). 'balanced' class weights become the dict of the
-            full-data weights.
+            full-data weights. Up to ``NEWTON_REFIT_MAX_PARAMS`` parameters the
+            solver is 'newton-cholesky' (lbfgs stalls near 1e-5 of a row's
+            gradient, too far for a refit used as the truth).
         """
         est = self.estimator
         if not isinstance(est, LogisticRegressionCV):  # a LogisticRegression subclass
@@ -197,4 +203,7 @@ class LogisticAdapter(LinearModelAdapter):
         if isinstance(self.estimator.class_weight, str) or self.estimator.class_weight:
             frozen = dict(zip(self.classes.tolist(), self.class_weight))
             est.set_params(class_weight=frozen)
+        pure_l2 = logistic_penalty(self.estimator)[1] == 0
+        if pure_l2 and self.n_params <= NEWTON_REFIT_MAX_PARAMS:  # same objective
+            est.set_params(solver="newton-cholesky")
         return est
