@@ -46,7 +46,7 @@ def logistic_penalty(estimator):  # l1 support: split out of _effective_C (spars
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    >>> from sklearn.linear_model import LogisticRegression
     >>> from skinfluence.models.logistic import logistic_penalty
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> logistic_penalty(LogisticRegression(C=2.0, l1_ratio=0.5, solver="saga"))
@@ -70,8 +70,7 @@ def logistic_penalty(estimator):  # l1 support: split out of _effective_C (spars
     if hasattr(estimator, "C_"):  # LogisticRegressionCV
         C = float(np.ravel(estimator.C_)[0])
         # legacy attributes of scikit-learn's defaults: l1_ratio_ == [None]
-        l1_ratio = getattr(estimator, "l1_ratio_", None)
-        l1_ratio = None if l1_ratio is None else np.ravel(l1_ratio)[0]
+        l1_ratio = np.ravel(getattr(estimator, "l1_ratio_", [None]))[0]
         l1_ratio = None if l1_ratio is None else float(l1_ratio)
     else:
         C = float(estimator.C)
@@ -123,7 +122,7 @@ class LogisticAdapter(LinearModelAdapter):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    >>> from sklearn.linear_model import LogisticRegression
     >>> from skinfluence.models import LogisticAdapter
     >>> X, y = load_iris(return_X_y=True)
     >>> adapter = LogisticAdapter(LogisticRegression(max_iter=1000).fit(X, y), y, None)
