@@ -3,6 +3,8 @@
     python benchmarks/bench_label_noise.py                      # everything, 20 splits
     python benchmarks/bench_label_noise.py --splits 3 --datasets iris wine
     python benchmarks/bench_label_noise.py --report-only        # tables from the file
+    python benchmarks/bench_label_noise.py --datasets synthetic --splits 10 \
+        --output benchmarks/label_noise_synthetic.jsonl          # generated data
 
 For each public data set bundled with an installed package, noise rate (0, 5, 10,
 20, 30 % of the training labels) and kind of flip, and each of ``--splits``
@@ -24,7 +26,13 @@ model, ``LogisticRegression(max_iter=1000)``, is fitted
   removes, taken by its scores across all class pairs instead of the
   confident joint's per-pair budget ("ranked"); the default with another cap
   on the odds of a removed row's label ("odds_1", "odds_4", "uncapped"), and
-  the rule before commit d68adc6 ("former").
+  the rule before commit d68adc6 ("former"); the scorer's ``C`` at 1 ("c1"),
+  or chosen from {0.1, 1} by the leave-one-out log-loss ("loo_c") or, as a user
+  can ask for today, by ``LogisticRegressionCV`` ("cv_c").
+
+``--datasets synthetic`` runs generated data sets instead (``SYNTHETIC``:
+``make_classification``, low-dimensional, separated to overlapping classes),
+which no choice of the default was made on.
 
 Flips: "symmetric" moves a row to a uniformly drawn other class with
 probability r; "class" (class-dependent) moves a row of class k to class
@@ -50,14 +58,21 @@ from collections import defaultdict
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
-from sklearn.linear_model import LogisticRegression
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_classification,
+)
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import (
     StratifiedKFold,
     cross_val_predict,
     train_test_split,
 )
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
@@ -105,6 +120,34 @@ def _anes96():
     return d.drop(columns="vote").to_numpy(float), d["vote"].to_numpy(int)
 
 
+def _synthetic(sep, n_classes, imbalanced, clusters):
+    """make_classification: 800 rows, 10 features (5 informative, 2 redundant),
+    classes ``sep`` apart, ``clusters`` Gaussian clusters per class, balanced or
+    70/30 (binary) and 60/25/15 (three classes); no label noise of its own."""
+    weights = None
+    if imbalanced:
+        weights = [0.7, 0.3] if n_classes == 2 else [0.6, 0.25, 0.15]
+
+    def load():
+        return make_classification(
+            n_samples=800, n_features=10, n_informative=5, n_redundant=2,
+            n_classes=n_classes, n_clusters_per_class=clusters, class_sep=sep,
+            weights=weights, flip_y=0.0, random_state=7,
+        )
+
+    return load
+
+
+#: Generated data sets the default rule was never chosen on: a check that it
+#: carries over (``--datasets synthetic``). Low-dimensional, from well separated
+#: (sep 1) to overlapping classes (sep 0.5), one or two clusters per class.
+SYNTHETIC = {
+    f"syn_sep{sep}_{k}c{'_imb' if imb else ''}{'_2cl' if cl == 2 else ''}":
+        _synthetic(sep, k, imb, cl)
+    for sep in (0.5, 1.0) for k in (2, 3) for imb in (False, True)
+    for cl in ((1, 2) if imb else (1,))
+}
+
 DATASETS = {
     "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
     "wine": lambda: load_wine(return_X_y=True),
@@ -114,6 +157,8 @@ DATASETS = {
     "fair": _fair,
     "anes96": _anes96,
 }
+REAL = list(DATASETS)
+DATASETS.update(SYNTHETIC)
 
 
 def flip_labels(y, rate, kind, rng):
@@ -163,30 +208,56 @@ def _ranked(X, y):
     return removed
 
 
-def _rule(max_odds=MAX_LABEL_ODDS, former=False):
+def _scorer(C):
+    """The default scorer with another ``C`` (evidence only)."""
+    scorer = default_scorer(True)
+    return scorer.set_params(logisticregression__C=C) if C is not None else scorer
+
+
+def _flags(ex, decision, y, max_odds=MAX_LABEL_ODDS):
+    """The default rule's flags from a fitted explainer's leave-one-out decisions."""
+    post = label_posterior(np.exp(log_probabilities(COUNT_SHARPNESS * decision)), y)
+    harm = expected_loss_influence(ex, np.exp(log_probabilities(decision)), post)
+    return harmful_label_issues(harm, post, y, max_odds)
+
+
+def _rule(max_odds=MAX_LABEL_ODDS, former=False, C=None):
     """The default's steps with one changed (evidence for the choice): the cap on
-    the odds of a removed row's label, or the former rule (the posterior's most
-    probable class is not the label, at most half of a class)."""
+    the odds of a removed row's label, the scorer's ``C``, or the former rule
+    (the posterior's most probable class is not the label, at most half of a
+    class)."""
 
     def remove(X, y):
-        ex = InfluenceExplainer(default_scorer(True), method="newton").fit(X, y)
+        ex = InfluenceExplainer(_scorer(C), method="newton").fit(X, y)
         decision = leave_one_out_decision(ex, X)
+        if not former:
+            return _flags(ex, decision, y, max_odds)
         post = label_posterior(
             np.exp(log_probabilities(COUNT_SHARPNESS * decision)), y)
-        if former:
-            flags = post.argmax(axis=1) != y
-            doubt = post.max(axis=1) - post[np.arange(len(y)), y]
-            for k in np.unique(y):
-                rows = np.flatnonzero(flags & (y == k))
-                surplus = rows.size - int((y == k).sum()) // 2
-                if surplus > 0:
-                    least = np.argsort(doubt[rows], kind="stable")[:surplus]
-                    flags[rows[least]] = False
-            return flags
-        harm = expected_loss_influence(ex, np.exp(log_probabilities(decision)), post)
-        return harmful_label_issues(harm, post, y, max_odds)
+        flags = post.argmax(axis=1) != y
+        doubt = post.max(axis=1) - post[np.arange(len(y)), y]
+        for k in np.unique(y):
+            rows = np.flatnonzero(flags & (y == k))
+            surplus = rows.size - int((y == k).sum()) // 2
+            if surplus > 0:
+                least = np.argsort(doubt[rows], kind="stable")[:surplus]
+                flags[rows[least]] = False
+        return flags
 
     return remove
+
+
+def _loo_c(X, y, grid=(0.1, 1.0)):
+    """The default rule with the scorer's ``C`` chosen from ``grid`` by the
+    leave-one-out log-loss of the given labels (one scorer per value)."""
+    best = None
+    for C in grid:
+        ex = InfluenceExplainer(_scorer(C), method="newton").fit(X, y)
+        decision = leave_one_out_decision(ex, X)
+        loss = -log_probabilities(decision)[np.arange(len(y)), y].mean()
+        if best is None or loss < best[0]:
+            best = (loss, ex, decision)
+    return _flags(best[1], best[2], y)
 
 
 def _oracle(X, y):  # never called: run_one removes exactly the flipped rows
@@ -206,6 +277,15 @@ METHODS = {
     "odds_4": _rule(4.0),
     "uncapped": _rule(np.inf),
     "former": _rule(former=True),
+    # evidence only: the scorer's C at 1 (scikit-learn's default), or chosen
+    # from {0.1, 1} by the leave-one-out log-loss (twice the cost)
+    "c1": _rule(C=1.0),
+    "loo_c": _loo_c,
+    # evidence only: what a user can pass today, C chosen by 5-fold CV log-loss
+    "cv_c": _pruner(InfluencePruner(make_pipeline(
+        StandardScaler(with_mean=False),
+        LogisticRegressionCV(Cs=[0.1, 1.0], scoring="neg_log_loss", tol=1e-6,
+                             max_iter=1000)))),
     "cleanlab": _cleanlab,
     "paper": _pruner(
         InfluencePruner(
@@ -420,7 +500,10 @@ def main(argv=None):
     parser.add_argument("--splits", type=int, default=20, help="random splits each")
     parser.add_argument("--first-split", type=int, default=0,
                         help="seed of the first split (tuning runs used 20-29)")
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument(
+        "--datasets", nargs="+", default=REAL,
+        help="names, or 'synthetic' for all generated ones (default: the real ones)",
+    )
     parser.add_argument("--rates", nargs="+", type=float, default=list(RATES))
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument(
@@ -430,6 +513,11 @@ def main(argv=None):
     parser.add_argument("--output", default=DEFAULT_OUTPUT, help="JSON lines file")
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
+    args.datasets = [d for name in args.datasets
+                     for d in (SYNTHETIC if name == "synthetic" else [name])]
+    unknown = sorted(set(args.datasets) - set(DATASETS))
+    if unknown:
+        parser.error(f"unknown data sets {unknown}; known: {sorted(DATASETS)}")
     if "none" not in args.methods:
         args.methods = ["none"] + args.methods
     commit = subprocess.run(
