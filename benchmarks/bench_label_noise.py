@@ -28,7 +28,9 @@ model, ``LogisticRegression(max_iter=1000)``, is fitted
   on the odds of a removed row's label ("odds_1", "odds_4", "uncapped"), and
   the rule before commit d68adc6 ("former"); the scorer's ``C`` at 1 ("c1"),
   or chosen from {0.1, 1} by the leave-one-out log-loss ("loo_c") or, as a user
-  can ask for today, by ``LogisticRegressionCV`` ("cv_c").
+  can ask for today, by ``LogisticRegressionCV`` ("cv_c"); the default
+  without its check that the model fitted without a row predicts another
+  class ("no_guard", the rule at 62cb325).
 
 ``--datasets synthetic`` runs generated data sets instead (``SYNTHETIC``:
 ``make_classification``, low-dimensional, separated to overlapping classes),
@@ -214,14 +216,18 @@ def _scorer(C):
     return scorer.set_params(logisticregression__C=C) if C is not None else scorer
 
 
-def _flags(ex, decision, y, max_odds=MAX_LABEL_ODDS):
-    """The default rule's flags from a fitted explainer's leave-one-out decisions."""
+def _flags(ex, decision, y, max_odds=MAX_LABEL_ODDS, guard=True):
+    """The default rule's flags from a fitted explainer's leave-one-out decisions
+    (``guard=False``: without the check that the model fitted without the row
+    predicts another class, the rule before that check was added)."""
     post = label_posterior(np.exp(log_probabilities(COUNT_SHARPNESS * decision)), y)
-    harm = expected_loss_influence(ex, np.exp(log_probabilities(decision)), post)
-    return harmful_label_issues(harm, post, y, max_odds)
+    log_p = log_probabilities(decision)
+    harm = expected_loss_influence(ex, np.exp(log_p), post)
+    predicted = log_p.argmax(axis=1) if guard else None
+    return harmful_label_issues(harm, post, y, max_odds, predicted=predicted)
 
 
-def _rule(max_odds=MAX_LABEL_ODDS, former=False, C=None):
+def _rule(max_odds=MAX_LABEL_ODDS, former=False, C=None, guard=True):
     """The default's steps with one changed (evidence for the choice): the cap on
     the odds of a removed row's label, the scorer's ``C``, or the former rule
     (the posterior's most probable class is not the label, at most half of a
@@ -231,7 +237,7 @@ def _rule(max_odds=MAX_LABEL_ODDS, former=False, C=None):
         ex = InfluenceExplainer(_scorer(C), method="newton").fit(X, y)
         decision = leave_one_out_decision(ex, X)
         if not former:
-            return _flags(ex, decision, y, max_odds)
+            return _flags(ex, decision, y, max_odds, guard)
         post = label_posterior(
             np.exp(log_probabilities(COUNT_SHARPNESS * decision)), y)
         flags = post.argmax(axis=1) != y
@@ -280,6 +286,8 @@ METHODS = {
     # evidence only: the scorer's C at 1 (scikit-learn's default), or chosen
     # from {0.1, 1} by the leave-one-out log-loss (twice the cost)
     "c1": _rule(C=1.0),
+    # evidence only: the default without its prediction check (as at 62cb325)
+    "no_guard": _rule(guard=False),
     "loo_c": _loo_c,
     # evidence only: what a user can pass today, C chosen by 5-fold CV log-loss
     "cv_c": _pruner(InfluencePruner(make_pipeline(

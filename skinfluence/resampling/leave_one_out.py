@@ -240,12 +240,15 @@ def expected_loss_influence(explainer, proba, posterior, sample_weight=None):
     return decision_sum_influence(_objective(explainer), explainer.design_, A)
 
 
-def harmful_label_issues(harm, posterior, labels, max_odds=MAX_LABEL_ODDS):
+def harmful_label_issues(harm, posterior, labels, max_odds=MAX_LABEL_ODDS,
+                         predicted=None):
     """Rows to remove: doubtful labels whose removal lowers the expected loss.
 
     A row is flagged when its removal lowers the expected held-out loss
-    (``harm < 0``, :func:`expected_loss_influence`) and its label is at most
-    ``max_odds`` times as likely right as wrong. No class loses more
+    (``harm < 0``, :func:`expected_loss_influence`), its label is at most
+    ``max_odds`` times as likely right as wrong, and the model fitted without
+    it predicts another class (``predicted``: as confident learning does, a
+    label the out-of-sample model agrees with is not an issue). No class loses more
     rows than its expected number of wrong labels, ``sum (1 - P(given | row))``
     over the class (rounded), nor more than half of its rows (confident
     learning assumes each class's own label is its most frequent); beyond
@@ -261,6 +264,10 @@ def harmful_label_issues(harm, posterior, labels, max_odds=MAX_LABEL_ODDS):
     max_odds : float, default=MAX_LABEL_ODDS
         Largest odds ``P(given) / (1 - P(given))`` of a removed row's label;
         ``np.inf``: no cap.
+    predicted : ndarray of shape (n,) of int, default=None
+        The class (column index) the model fitted without each row predicts,
+        e.g. ``proba.argmax(axis=1)`` of the leave-one-out probabilities; rows
+        predicted as their label are kept. None: no such check.
 
     Returns
     -------
@@ -272,13 +279,17 @@ def harmful_label_issues(harm, posterior, labels, max_odds=MAX_LABEL_ODDS):
     >>> from skinfluence.resampling.leave_one_out import harmful_label_issues
     >>> posterior = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]])
     >>> labels = np.array([0, 0, 1, 1])
-    >>> harmful_label_issues(np.array([-1.0, -1.0, 1.0, -1.0]), posterior,
-    ...                      labels).tolist()
+    >>> harm = np.array([-1.0, -1.0, 1.0, -1.0])
+    >>> harmful_label_issues(harm, posterior, labels).tolist()
     [False, True, False, False]
+    >>> harmful_label_issues(harm, posterior, labels, predicted=labels).tolist()
+    [False, False, False, False]
     """
     given = posterior[np.arange(len(labels)), labels]
     cap = 1.0 if np.isinf(max_odds) else max_odds / (1.0 + max_odds)
     issues = (harm < 0) & (given < cap)
+    if predicted is not None:
+        issues &= np.asarray(predicted) != labels
     K = posterior.shape[1]
     wrong = np.round(np.bincount(labels, weights=1.0 - given, minlength=K))
     budgets = np.minimum(wrong.astype(int), np.bincount(labels, minlength=K) // 2)

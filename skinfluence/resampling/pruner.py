@@ -72,9 +72,10 @@ class InfluencePruner(BaseRowSampler):
     2. under those likely labels, the leave-one-out log-loss of the training
        rows estimates the held-out loss, and each row's first-order influence
        on it (one solve) says whether removing the row would lower it;
-    3. a row goes when it would, and its label is at most twice as likely
-       right as wrong (``MAX_LABEL_ODDS``); no class loses more rows than its
-       expected number of wrong labels, nor more than half.
+    3. a row goes when it would, its label is at most twice as likely right
+       as wrong (``MAX_LABEL_ODDS``), and the model fitted without it predicts
+       another class; no class loses more rows than its expected number of
+       wrong labels, nor more than half.
 
     The number removed is thus estimated from the data (near zero on clean
     labels). For a
@@ -307,7 +308,8 @@ class InfluencePruner(BaseRowSampler):
             np.exp(log_probabilities(COUNT_SHARPNESS * decision)), labels
         )
         harm = expected_loss_influence(explainer, self.predictions_, posterior, sw)
-        flagged = harmful_label_issues(harm, posterior, labels)
+        flagged = harmful_label_issues(harm, posterior, labels,
+                                       predicted=log_p.argmax(axis=1))
         return (own - others.max(axis=1))[:, None], flagged, "harmful_label"
 
     def _decide(self, scores, flagged, auto_reason):
