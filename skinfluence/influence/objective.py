@@ -11,7 +11,11 @@ import warnings
 
 import numpy as np
 
-from ..exceptions import InfluenceWarning
+from ..exceptions import (  # the check lives with the warning it raises
+    STATIONARITY_TOLERANCE,
+    InfluenceWarning,
+    warn_if_not_stationary,
+)
 from ..models import make_adapter
 from ..solvers import HessianOperator
 
@@ -23,14 +27,6 @@ __all__ = [
     "STATIONARITY_TOLERANCE",
     "REFIT_STATIONARITY_TOLERANCE",
 ]
-
-#: Warn when ||grad F(theta)|| exceeds this multiple of the root mean square norm
-#: of one row's gradient term. Measured on breast_cancer and digits (lbfgs stopped
-#: at various points, influences compared with those at the exact optimum): ratios
-#: up to ~1 (scikit-learn's default tol=1e-4 gives 0.2-1.1) moved influences by < 1%
-#: of their range; ratios of 6-300 (max_iter=3..30, a model fitted on other rows)
-#: by 2%-60%.
-STATIONARITY_TOLERANCE = 1.0
 
 #: A refit used as the truth must be much closer to its optimum than that.
 REFIT_STATIONARITY_TOLERANCE = 1e-6
@@ -295,39 +291,6 @@ def gradient_norms(adapter, X, Y, weights):
     scale = adapter.row_gradient_scale(X, Y, weights)
     norm = float(np.linalg.norm(grad))
     return norm, norm / scale if scale > 0 else (0.0 if norm == 0 else np.inf)
-
-
-def warn_if_not_stationary(name, norm, relative, stacklevel=3):
-    """Warn (:class:`InfluenceWarning`, with the figures) above the tolerance.
-
-    Parameters
-    ----------
-    name : str
-        The estimator's class name.
-    norm, relative : float
-        From :func:`gradient_norms`.
-    stacklevel : int, default=3
-        Passed to :func:`warnings.warn`.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> from skinfluence.influence import warn_if_not_stationary
-    >>> with warnings.catch_warnings(record=True) as w:
-    ...     warnings.simplefilter("always")
-    ...     warn_if_not_stationary("Ridge", 5.0, 2.0)
-    >>> len(w)
-    1
-    """
-    if relative > STATIONARITY_TOLERANCE:
-        warnings.warn(
-            f"{name} is not at an optimum of its objective on these data: "
-            f"||grad F(theta)|| = {norm:.3g}, {relative:.3g} times a typical row's "
-            "gradient term, so influences computed here can be off by several "
-            "percent or more. Was it fitted on this X, y (and sample_weight)? If so, "
-            "refit with a smaller tol or a larger max_iter.",
-            InfluenceWarning, stacklevel=stacklevel,
-        )
 
 
 def refit_without(adapter, X, y, sample_weight, keep):

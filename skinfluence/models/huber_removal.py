@@ -11,6 +11,7 @@ without forming the ``n x (n_params + 1)`` gradient matrix.
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
+from ..exceptions import warn_if_not_stationary
 from .design import augmented_dot, augmented_tdot
 from .huber import row_weights_or_ones
 
@@ -97,9 +98,7 @@ class HuberRemoval:
                 f"for the {adapter.n_params + 1} parameters (w, b, scale). Increase "
                 "epsilon or alpha, or use more rows."
             ) from None
-        if warn:  # the explainer's check (imported here: influence imports models)
-            from ..influence.objective import warn_if_not_stationary
-
+        if warn:  # the explainer's check
             warn_if_not_stationary("HuberRegressor", *self.gradient_norms())
 
     def _parts(self, rows):

@@ -5,7 +5,8 @@ Each Display stores the numbers it shows (``__init__``), draws them with
 returns ``self``) and has a ``from_explainer(...)`` class method that computes
 the numbers from a fitted :class:`~skinfluence.InfluenceExplainer`.
 
-matplotlib is an optional dependency: ``pip install skinfluence[plot]``. This
+matplotlib is an optional dependency: ``pip install ".[plot]"`` in a checkout
+of skinfluence (or ``pip install matplotlib``). This
 module imports without it; drawing raises an ImportError that says so.
 
 Colours are the same everywhere: blue = helpful (positive influence), red =

@@ -19,8 +19,8 @@ def check_matplotlib(caller):
     except ImportError as exc:
         raise ImportError(
             f"{caller} requires matplotlib, an optional dependency of skinfluence. "
-            "Install it with `pip install skinfluence[plot]` (or `pip install "
-            "matplotlib`)."
+            "Install it with `pip install matplotlib` (or, in a checkout of "
+            "skinfluence, `pip install \".[plot]\"`)."
         ) from exc
 
 

@@ -4,7 +4,8 @@ The paper is Emily First, Sudeep Raja Putta and Subendhu Rongali, *Influence
 functions in Machine Learning tasks*, which extends the influence functions of
 Koh & Liang (2017) to populations, regression and multi-class problems.
 ``skinfluence demo`` runs :func:`run_demo`. This subpackage is not imported by
-``import skinfluence``; it draws with matplotlib (``pip install skinfluence[plot]``).
+``import skinfluence``; it draws with matplotlib (``pip install matplotlib``, or
+the ``plot`` extra in a checkout: ``pip install ".[plot]"``).
 
 Modules, one job each: :mod:`.data` (the demo's data), :mod:`.strokes` (the
 paper's stroke counter), one module per experiment computing its numbers
