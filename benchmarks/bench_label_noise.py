@@ -480,6 +480,35 @@ def targets(records, ours="influence", peer="cleanlab"):
     return "\n".join(lines)
 
 
+def gains(records, methods, peer="cleanlab"):
+    """Δ accuracy (pt, mean over splits) of each method per data set and noise,
+    then per method over the noisy cells: the mean, how many are above 0 and how
+    many at least ``peer``'s."""
+    groups = _groups(records)
+    methods = [m for m in methods if m != "none"]
+    lines = ["| data | noise | " + " | ".join(methods) + " |",
+             "|---|---|" + "---:|" * len(methods)]
+    noisy = defaultdict(list)
+    for key in sorted(groups, key=lambda k: (k[0], k[2], k[1])):
+        g = groups[key]
+        if not all(m in g for m in methods):
+            continue
+        means = {m: np.mean(g[m]["delta"]) for m in methods}
+        noise = "0%" if key[2] == 0 else f"{key[2]:.0%} {key[1]}"
+        lines.append(f"| {key[0]} | {noise} | "
+                     + " | ".join(f"{means[m]:+.2f}" for m in methods) + " |")
+        if key[2] > 0:
+            for m in methods:
+                noisy[m].append((means[m], means.get(peer, np.nan)))
+    lines.append("")
+    for m, v in noisy.items():
+        gain, ref = np.array(v).T
+        lines.append(f"{m}: noisy cells {len(gain)}, mean {gain.mean():+.2f} pt, "
+                     f"> 0 on {int(np.sum(gain > 0))}, >= {peer} on "
+                     f"{int(np.sum(gain >= ref))}, worst {gain.min():+.2f}")
+    return "\n".join(lines)
+
+
 def costs(records, methods=("influence", "cleanlab")):
     """Per data set: rows, one base fit and each method (median ms), and the
     ratio method / base fit on the same split (median, 90th percentile)."""
@@ -557,6 +586,8 @@ def main(argv=None):
     print(targets(records))
     print()
     print(costs(records, [m for m in args.methods if m != "none"]))
+    print()
+    print(gains(records, args.methods))
 
 
 if __name__ == "__main__":
