@@ -71,7 +71,7 @@ def read_table(path, target):
     except ImportError as exc:
         raise TableError(
             f"Reading {path.name} needs a Parquet engine: pip install pyarrow, "
-            f"or the "parquet" extra ({exc})."
+            f"or the 'parquet' extra ({exc})."
         ) from exc
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise TableError(f"Could not read {path} as a table: {exc}") from exc
