@@ -13,6 +13,7 @@ import numpy as np
 
 from ..exceptions import InfluenceWarning
 from ..models import make_adapter
+from ..models.stationarity import relative_gradient, row_gradient_scales
 from ..solvers import HessianOperator
 
 __all__ = [
@@ -262,8 +263,9 @@ def gradient_norms(adapter, X, Y, weights):
     """``||grad F(theta)||`` at the fitted parameters, absolute and relative.
 
     The gradient is taken on the complement of the objective's null space (a
-    multinomial model's common shift), as every solver does. The relative norm
-    divides by the root mean square norm of one row's gradient term.
+    multinomial model's common shift), as every solver does. The relative figure
+    is :func:`~skinfluence.models.stationarity.relative_gradient`: over a typical
+    row's gradient term, both in the metric of the Hessian's diagonal.
 
     Parameters
     ----------
@@ -291,10 +293,11 @@ def gradient_norms(adapter, X, Y, weights):
     True
     """
     grad = adapter.objective_gradient(X, Y, weights)
-    grad = HessianOperator(adapter, X, Y, weights).project(grad[:, None])[:, 0]
-    scale = adapter.row_gradient_scale(X, Y, weights)
-    norm = float(np.linalg.norm(grad))
-    return norm, norm / scale if scale > 0 else (0.0 if norm == 0 else np.inf)
+    operator = HessianOperator(adapter, X, Y, weights)
+    grad = operator.project(grad[:, None])[:, 0]
+    scales = row_gradient_scales(adapter, X, Y, weights)
+    return float(np.linalg.norm(grad)), relative_gradient(grad, scales,
+                                                          operator.diagonal())
 
 
 def warn_if_not_stationary(name, norm, relative, stacklevel=3):
