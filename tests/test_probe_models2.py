@@ -177,3 +177,20 @@ def test_huber_newton_population_leaving_too_few_quadratic_rows_is_refused():
     with pytest.raises(np.linalg.LinAlgError, match="quadratic zone"):
         ex.population_influence(X[:2], y[:2], [inside[:-1]])
     # populations that leave enough of them: tests/test_huber.py, against refits
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 1.0])
+def test_liblinear_logistic_without_intercept_against_refits(l1_ratio):
+    # liblinear penalises only its intercept column: without one, its objective
+    # is C sum logloss + penalty like lbfgs'. It was refused all the same.
+    X, y = _standardised(load_breast_cancer, 8)
+    X, y, Xt, yt = X[:120], y[:120], X[120:140], y[120:140]
+    est = LogisticRegression(solver="liblinear", fit_intercept=False, C=0.3,
+                             l1_ratio=l1_ratio, tol=1e-12, max_iter=100_000).fit(X, y)
+    pred = InfluenceExplainer(est, method="newton").fit(X, y).influence(Xt, yt)
+    rows = np.arange(0, 120, 6)
+    truth = refit_effects(est, X, y, Xt, yt, [[j] for j in rows])
+    g = agreement(pred[:, rows], truth)
+    assert g["pearson"] > 0.99 and abs(g["slope"] - 1) < 0.1, g
+    with pytest.raises(ValueError, match="fit_intercept=False"):
+        InfluenceExplainer(clone(est).set_params(fit_intercept=True)).fit(X, y)

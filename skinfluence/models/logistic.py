@@ -54,11 +54,12 @@ def logistic_penalty(estimator):  # l1 support: split out of _effective_C (spars
     """
     name = type(estimator).__name__
     solver = getattr(estimator, "solver", "lbfgs")
-    if solver == "liblinear":
+    if solver == "liblinear" and estimator.fit_intercept:  # else: the same objective
         raise ValueError(
             f"{name}(solver='liblinear') penalises the intercept (intercept_scaling), "
             "so its objective is not the one skinfluence differentiates. Use solver="
-            "'lbfgs', 'newton-cg', 'newton-cholesky', 'sag' or 'saga'."
+            "'lbfgs', 'newton-cg', 'newton-cholesky', 'sag' or 'saga', or "
+            "fit_intercept=False."
         )
     multi_class = getattr(estimator, "multi_class", "auto")
     if multi_class == "ovr" and len(estimator.classes_) > 2:
