@@ -54,11 +54,13 @@ def test_linear_regression_cut_off_by_its_lstsq_tol_is_refused():
     assert g["pearson"] > 0.99999 and abs(g["slope"] - 1) < 1e-4, g
 
 
-def test_exactly_collinear_linear_regression_still_goes_to_damping():
-    # dropped singular values at rounding level: the Hessian is singular, and the
-    # error there names damping (the refusal above is for informative directions)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_exactly_collinear_linear_regression_still_goes_to_damping(dtype):
+    # dropped singular values at rounding level (of X's own precision: 1.4e-6 for
+    # float32): the Hessian is singular, and the error there names damping (the
+    # refusal above is for informative directions)
     X, y, _, _ = _gaussian()
-    Xd = np.c_[X, 2.0 * X[:, 0]]
+    Xd = np.c_[X, 2.0 * X[:, 0]].astype(dtype)
     est = LinearRegression().fit(Xd, y)
     assert est.rank_ == 5
     with pytest.raises(SingularHessianError, match="damping"):

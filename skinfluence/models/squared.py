@@ -88,11 +88,13 @@ def check_truncated_lstsq(estimator, n_samples):
     singular = getattr(estimator, "singular_", None)
     if not isinstance(estimator, LinearRegression) or singular is None:
         return
-    singular = np.asarray(singular, dtype=np.float64)
+    singular = np.asarray(singular)
+    eps = np.finfo(singular.dtype if singular.dtype.kind == "f" else np.float64).eps
+    singular = singular.astype(np.float64)
     if singular.size == 0 or not singular[0] > 0:
         return
     cut = singular <= estimator.tol * singular[0]
-    rounding = max(n_samples, singular.size) * np.finfo(np.float64).eps * singular[0]
+    rounding = max(n_samples, singular.size) * eps * singular[0]  # in X's precision
     informative = np.count_nonzero(cut & (singular > rounding))
     if informative:
         raise ValueError(
