@@ -9,7 +9,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.linear_model import (HuberRegressor, Lasso, LinearRegression,
-                                  LogisticRegression)
+                                  LogisticRegression, LogisticRegressionCV)
 
 from skinfluence import InfluenceExplainer
 from skinfluence.exceptions import InfluenceWarning, SingularHessianError
@@ -196,3 +196,16 @@ def test_liblinear_logistic_without_intercept_against_refits(l1_ratio):
     assert g["pearson"] > 0.99 and abs(g["slope"] - 1) < 0.1, g
     with pytest.raises(ValueError, match="fit_intercept=False"):
         InfluenceExplainer(clone(est).set_params(fit_intercept=True)).fit(X, y)
+
+
+def test_logistic_regression_cv_without_refit_is_refused():
+    # refit=False: coef_ is the mean of the folds' coefficients, 24 times a typical
+    # row's gradient term away from any optimum; only the stationarity warning
+    # said so, never naming refit
+    X, y = _standardised(load_breast_cancer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        est = LogisticRegressionCV(Cs=4, cv=3, refit=False, l1_ratios=(0.0,),
+                                   scoring="neg_log_loss", max_iter=5000).fit(X, y)
+    with pytest.raises(ValueError, match=r"refit=False\) averages"):
+        InfluenceExplainer(est).fit(X, y)

@@ -69,6 +69,12 @@ def logistic_penalty(estimator):  # l1 support: split out of _effective_C (spars
         )
     penalty = getattr(estimator, "penalty", "deprecated")
     if hasattr(estimator, "C_"):  # LogisticRegressionCV
+        if not getattr(estimator, "refit", True):
+            raise ValueError(
+                f"{name}(refit=False) averages the coefficients of its folds' "
+                "models: no fit on these data minimised an objective there. Use "
+                "refit=True (the default)."
+            )
         C = float(np.ravel(estimator.C_)[0])
         # legacy attributes of scikit-learn's defaults: l1_ratio_ == [None]
         l1_ratio = np.ravel(getattr(estimator, "l1_ratio_", [None]))[0]
