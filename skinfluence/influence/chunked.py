@@ -18,6 +18,7 @@ import numpy as np
 from .._validation import (check_features, check_fitted_model, check_same_rows,
                            check_sample_weight)
 from ..models import ActiveSetAdapter, make_adapter
+from ..models.stationarity import relative_gradient, row_gradient_scales
 from ..parallel import memory_budget
 from ..solvers import CholeskySolver, HessianOperator, make_solver, resolve_solver
 from .kernels import TargetRows, influence_block, self_influence_block
@@ -181,9 +182,8 @@ def chunked_operator(adapter, X, Y, weights, damping=0.0):
     operator = HessianOperator(adapter, X, Y, weights, damping=damping, hessian=H)
     grad = operator.project((grad + adapter.penalty_diagonal()
                              * adapter.theta.ravel())[:, None])[:, 0]
-    norm, scale = float(np.linalg.norm(grad)), float(np.sqrt(sq_norms / X.shape[0]))
-    relative = norm / scale if scale > 0 else (0.0 if norm == 0 else np.inf)
-    return operator, (norm, relative)
+    relative = relative_gradient(grad, np.sqrt(sq_norms / X.shape[0]), np.diag(H))
+    return operator, (float(np.linalg.norm(grad)), relative)
 
 
 class ChunkedLoop:
@@ -348,9 +348,9 @@ def _chunk_sums(X, adapter, Y, weights, rows):
     if not np.isfinite(X).all():
         raise ValueError(f"X contains NaN or infinity (in rows {rows.start} to "
                          f"{rows.stop - 1}).")
-    scale = adapter.row_gradient_scale(X, Y, weights)
+    scales = row_gradient_scales(adapter, X, Y, weights)
     return (adapter.data_hessian(X, Y, weights),
-            adapter.data_gradient(X, Y, weights), scale**2 * X.shape[0])
+            adapter.data_gradient(X, Y, weights), scales**2 * X.shape[0])
 
 
 def _chunk_objective(X, Y, weights, shared):

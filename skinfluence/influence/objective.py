@@ -17,6 +17,7 @@ from ..exceptions import (  # the check lives with the warning it raises
     warn_if_not_stationary,
 )
 from ..models import make_adapter
+from ..models.stationarity import relative_gradient, row_gradient_scales
 from ..solvers import HessianOperator
 
 __all__ = [
@@ -258,8 +259,9 @@ def gradient_norms(adapter, X, Y, weights):
     """``||grad F(theta)||`` at the fitted parameters, absolute and relative.
 
     The gradient is taken on the complement of the objective's null space (a
-    multinomial model's common shift), as every solver does. The relative norm
-    divides by the root mean square norm of one row's gradient term.
+    multinomial model's common shift), as every solver does. The relative figure
+    is :func:`~skinfluence.models.stationarity.relative_gradient`: over a typical
+    row's gradient term, both in the metric of the Hessian's diagonal.
 
     Parameters
     ----------
@@ -287,10 +289,11 @@ def gradient_norms(adapter, X, Y, weights):
     True
     """
     grad = adapter.objective_gradient(X, Y, weights)
-    grad = HessianOperator(adapter, X, Y, weights).project(grad[:, None])[:, 0]
-    scale = adapter.row_gradient_scale(X, Y, weights)
-    norm = float(np.linalg.norm(grad))
-    return norm, norm / scale if scale > 0 else (0.0 if norm == 0 else np.inf)
+    operator = HessianOperator(adapter, X, Y, weights)
+    grad = operator.project(grad[:, None])[:, 0]
+    scales = row_gradient_scales(adapter, X, Y, weights)
+    return float(np.linalg.norm(grad)), relative_gradient(grad, scales,
+                                                          operator.diagonal())
 
 
 def refit_without(adapter, X, y, sample_weight, keep):

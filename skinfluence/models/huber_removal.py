@@ -14,12 +14,48 @@ from scipy.linalg import cho_factor, cho_solve
 from ..exceptions import warn_if_not_stationary
 from .design import augmented_dot, augmented_tdot
 from .huber import row_weights_or_ones
+from .stationarity import relative_gradient
 
-__all__ = ["HuberRemoval", "SINGULAR_PIVOT"]
+__all__ = ["HuberRemoval", "SINGULAR_PIVOT", "equilibrated_inverse"]
 
-#: The Hessian counts as singular when a Cholesky pivot is below this share of
-#: its largest diagonal entry.
+#: The Hessian counts as singular when a Cholesky pivot of its equilibrated form
+#: (unit diagonal) is below this.
 SINGULAR_PIVOT = 1e-12
+
+
+def equilibrated_inverse(H):
+    """``H^{-1}`` of a symmetric positive definite matrix, scale-free.
+
+    Factorised as ``S H S`` with ``S = diag(H)^{-1/2}`` (unit diagonal), so the
+    pivot test does not depend on the features' scales (1e-6 and 1e6 columns).
+
+    Parameters
+    ----------
+    H : ndarray of shape (m, m)
+
+    Returns
+    -------
+    ndarray of shape (m, m)
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        When a pivot of ``S H S`` is at most :data:`SINGULAR_PIVOT`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.models.huber_removal import equilibrated_inverse
+    >>> H = np.diag([1e-12, 1e12])
+    >>> bool(np.allclose(equilibrated_inverse(H) @ H, np.eye(2)))
+    True
+    """
+    diag = np.diag(H)
+    S = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
+    factor = cho_factor(S[:, None] * H * S[None, :])
+    if (np.diag(factor[0]) ** 2).min() <= SINGULAR_PIVOT:
+        raise np.linalg.LinAlgError("singular")
+    return S[:, None] * cho_solve(factor, np.diag(S))
 
 
 class HuberRemoval:
@@ -45,6 +81,8 @@ class HuberRemoval:
 
     Attributes
     ----------
+    hessian : ndarray of shape (n_params + 1, n_params + 1)
+        ``H``.
     inverse : ndarray of shape (n_params + 1, n_params + 1)
         ``H^{-1}``.
     inside : ndarray of bool of shape (n_samples,)
@@ -84,12 +122,11 @@ class HuberRemoval:
         H = adapter.full_hessian(X, Y, c)
         self.n_phi = len(H)
         n_inside = int(np.count_nonzero(self.inside & (c > 0)))
+        # equilibrated (S H S, S = diag(H)^{-1/2}): the pivot test is then
+        # free of the features' scales (1e-6 and 1e6 columns alike)
+        self.hessian = H
         try:
-            factor = cho_factor(H)
-            pivots = np.diag(factor[0]) ** 2
-            if pivots.min() <= SINGULAR_PIVOT * np.diag(H).max():
-                raise np.linalg.LinAlgError
-            self.inverse = cho_solve(factor, np.eye(len(H)))
+            self.inverse = equilibrated_inverse(H)
         except np.linalg.LinAlgError:
             raise ValueError(
                 f"The Hessian of HuberRegressor's objective is singular: only "
@@ -158,7 +195,7 @@ class HuberRemoval:
         """
         a = self.adapter
         p = a.n_params
-        H = None if method == "first_order" else np.linalg.inv(self.inverse)
+        H = None if method == "first_order" else self.hessian
         out = np.empty((len(populations), p + 1))
         for s, idx in enumerate(populations):
             idx = np.asarray(idx)
@@ -171,14 +208,22 @@ class HuberRemoval:
                 continue
             curv = np.where(self.inside[idx], 2.0 * c / a.scale, 0.0)
             V = np.hstack([a.augmented_rows(self.X[idx]), self.t[idx][:, None]])
-            out[s] = np.linalg.solve(H - (V * curv[:, None]).T @ V, g)
+            try:
+                out[s] = equilibrated_inverse(H - (V * curv[:, None]).T @ V) @ g
+            except np.linalg.LinAlgError:
+                raise np.linalg.LinAlgError(
+                    f"method='newton': removing population {s} leaves the Hessian of "
+                    "HuberRegressor's objective singular (too few of the remaining "
+                    "rows lie in the quadratic zone). Use method='first_order'."
+                ) from None
         return out
 
     def gradient_norms(self):
         """``||grad F||`` in ``(w, b, sigma)`` and its ratio to a typical row's term.
 
-        The ratio divides by the root mean square norm of one row's gradient
-        (``sigma`` component included), the figure
+        The ratio is :func:`~skinfluence.models.stationarity.relative_gradient`
+        (``sigma`` component included, both norms in the metric of the Hessian's
+        diagonal), the figure
         :func:`~skinfluence.influence.warn_if_not_stationary` takes.
 
         Returns
@@ -186,8 +231,9 @@ class HuberRemoval:
         norm, relative : float
         """
         a, c = self.adapter, self.weights
-        norm = float(np.linalg.norm(a.full_gradient(self.X, self.Y, c)))
+        grad = a.full_gradient(self.X, self.Y, c)
         Xa = a.augmented_rows(self.X)
-        sq = (self.psi**2) * np.einsum("ij,ij->i", Xa, Xa) + self.rho**2
-        scale = float(np.sqrt(np.mean(c**2 * sq)))
-        return norm, norm / scale if scale > 0 else np.inf
+        terms = np.append((c * self.psi)[:, None] * Xa, (c * self.rho)[:, None], axis=1)
+        scales = np.sqrt((terms**2).mean(0))
+        diagonal = np.diag(a.full_hessian(self.X, self.Y, c))
+        return float(np.linalg.norm(grad)), relative_gradient(grad, scales, diagonal)

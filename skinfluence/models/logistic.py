@@ -54,11 +54,12 @@ def logistic_penalty(estimator):  # l1 support: split out of _effective_C (spars
     """
     name = type(estimator).__name__
     solver = getattr(estimator, "solver", "lbfgs")
-    if solver == "liblinear":
+    if solver == "liblinear" and estimator.fit_intercept:  # else: the same objective
         raise ValueError(
             f"{name}(solver='liblinear') penalises the intercept (intercept_scaling), "
             "so its objective is not the one skinfluence differentiates. Use solver="
-            "'lbfgs', 'newton-cg', 'newton-cholesky', 'sag' or 'saga'."
+            "'lbfgs', 'newton-cg', 'newton-cholesky', 'sag' or 'saga', or "
+            "fit_intercept=False."
         )
     multi_class = getattr(estimator, "multi_class", "auto")
     if multi_class == "ovr" and len(estimator.classes_) > 2:
@@ -68,6 +69,12 @@ def logistic_penalty(estimator):  # l1 support: split out of _effective_C (spars
         )
     penalty = getattr(estimator, "penalty", "deprecated")
     if hasattr(estimator, "C_"):  # LogisticRegressionCV
+        if not getattr(estimator, "refit", True):
+            raise ValueError(
+                f"{name}(refit=False) averages the coefficients of its folds' "
+                "models: no fit on these data minimised an objective there. Use "
+                "refit=True (the default)."
+            )
         C = float(np.ravel(estimator.C_)[0])
         # legacy attributes of scikit-learn's defaults: l1_ratio_ == [None]
         l1_ratio = np.ravel(getattr(estimator, "l1_ratio_", [None]))[0]

@@ -51,6 +51,63 @@ def ridge_alpha(estimator):
     return np.broadcast_to(np.asarray(alpha, dtype=np.float64), (n_outputs,)).copy()
 
 
+def check_truncated_lstsq(estimator, n_samples):
+    """Refuse a LinearRegression whose ``lstsq`` cut off informative directions.
+
+    scikit-learn solves a dense LinearRegression by ``scipy.linalg.lstsq`` with
+    ``cond=tol``: singular values of the centred X below ``tol`` times the largest
+    count as zero, and ``coef_`` is then the minimum-norm solution on the others,
+    not the least-squares optimum (features on scales 1e-6 and 1e6, say). Such a
+    fit is refused unless the values cut off are zero to rounding (exactly
+    collinear columns: the Hessian is then singular, handled by ``damping``).
+
+    Parameters
+    ----------
+    estimator : estimator
+        Fitted; only a LinearRegression with ``singular_`` is checked.
+    n_samples : int
+        The number of training rows.
+
+    Raises
+    ------
+    ValueError
+        When ``lstsq`` dropped a singular value above rounding level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skinfluence.models.squared import check_truncated_lstsq
+    >>> X = np.random.RandomState(0).randn(20, 2) * [1e-6, 1e6]
+    >>> est = LinearRegression().fit(X, X.sum(1))
+    >>> check_truncated_lstsq(est, 20)
+    Traceback (most recent call last):
+    ...
+    ValueError: LinearRegression(tol=1e-06) treated 1 of the 2 singular values ...
+    """
+    singular = getattr(estimator, "singular_", None)
+    if not isinstance(estimator, LinearRegression) or singular is None:
+        return
+    singular = np.asarray(singular)
+    eps = np.finfo(singular.dtype if singular.dtype.kind == "f" else np.float64).eps
+    singular = singular.astype(np.float64)
+    if singular.size == 0 or not singular[0] > 0:
+        return
+    cut = singular <= estimator.tol * singular[0]
+    rounding = max(n_samples, singular.size) * eps * singular[0]  # in X's precision
+    informative = np.count_nonzero(cut & (singular > rounding))
+    if informative:
+        raise ValueError(
+            f"LinearRegression(tol={estimator.tol:g}) treated {np.count_nonzero(cut)} "
+            f"of the {singular.size} singular values of the centred X as zero (below "
+            "tol times the largest, yet not zero to rounding: features on very "
+            "different scales or nearly collinear). Its coef_ is then not the "
+            "least-squares optimum, so no influence can predict its refits. "
+            "Standardise the features (e.g. StandardScaler in a Pipeline), refit "
+            "with a smaller tol, or use Ridge."
+        )
+
+
 def _alpha_param(alpha):
     """One alpha as a float when all outputs share it (a Ridge parameter)."""
     return float(alpha[0]) if np.all(alpha == alpha[0]) else alpha.copy()
@@ -97,6 +154,7 @@ class SquaredLossAdapter(LinearModelAdapter):
 
     def __init__(self, estimator, y, sample_weight):
         self.alpha = ridge_alpha(estimator)
+        check_truncated_lstsq(estimator, len(y))
         super().__init__(
             estimator, SquaredLoss(len(self.alpha)),
             fit_intercept=estimator.fit_intercept, l2_strength=2.0 * self.alpha,

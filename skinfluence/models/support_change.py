@@ -19,6 +19,7 @@ __all__ = [
     "SUPPORT_CHANGE_TOLERANCE",
     "SUPPORT_CHECK_ROWS",
     "SUPPORT_CHECK_BLOCK_ELEMENTS",
+    "LEVERAGE_ONE_GAP",
     "signed_support_changes",
     "warn_if_support_changes",
 ]
@@ -29,6 +30,9 @@ SUPPORT_CHANGE_TOLERANCE = 0.05
 SUPPORT_CHECK_ROWS = 2000
 #: The support check handles rows in blocks of at most this many array elements.
 SUPPORT_CHECK_BLOCK_ELEMENTS = 2**22
+#: A row whose ``I - c_j D_j J_j H^-1 J_j^T`` has its smallest singular value at
+#: most this has leverage 1: its removal leaves the active-set Hessian singular.
+LEVERAGE_ONE_GAP = 1e-10
 
 
 def signed_support_changes(adapter, X, Y, weights, solver, rows):
@@ -42,6 +46,9 @@ def signed_support_changes(adapter, X, Y, weights, solver, rows):
     corrected by Woodbury for the row's own curvature ``J_j^T c_j D_j J_j``):
 
     - an active coefficient crosses zero: ``sign(W_kj + delta_jkj) != sign(W_kj)``;
+    - a row of leverage 1 (its removal leaves the active-set Hessian singular,
+      as when the active coefficients are as many as the rows) counts as a
+      change;
     - an inactive one (``W_ki = 0``) leaves zero: its optimality condition
       ``|G_ki| <= lambda_1`` (``G_ki`` the data gradient along feature ``i`` of
       output ``k``) breaks, with ``G_ki`` moved by removing row ``j``'s term and
@@ -115,7 +122,12 @@ def signed_support_changes(adapter, X, Y, weights, solver, rows):
         M = np.einsum("ja,kajl->jkl", Xa[r], U.reshape(K, d, b, K))
         Jd = np.einsum("ja,jka->jk", Xa[r], delta.reshape(b, K, d))
         C = cD[r]
-        w = np.linalg.solve(np.eye(K) - C @ M, (C @ Jd[:, :, None]))[:, :, 0]
+        A = np.eye(K) - C @ M
+        # leverage 1 (p >= n on the active set): without the row the active-set
+        # Hessian is singular, so the refit cannot keep this support
+        alone = np.linalg.svd(A, compute_uv=False)[:, -1] <= LEVERAGE_ONE_GAP
+        A[alone] = np.eye(K)
+        w = np.linalg.solve(A, (C @ Jd[:, :, None]))[:, :, 0]
         delta += np.einsum("pjl,jl->jp", U, w)
         crossed = np.any((np.sign(W + delta) != np.sign(W))[:, on], axis=1)
         Xr = X[r].toarray() if sparse.issparse(X) else np.asarray(X[r])
@@ -125,7 +137,7 @@ def signed_support_changes(adapter, X, Y, weights, solver, rows):
         activated = np.any(
             (np.abs(moved) > threshold[:, None, None]) & inactive, axis=(1, 2)
         )
-        out[s:s + step] = crossed | activated
+        out[s:s + step] = crossed | activated | alone
     return out
 
 

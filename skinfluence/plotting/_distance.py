@@ -268,7 +268,7 @@ class InfluenceDistanceDisplay:
         >>> from skinfluence import InfluenceExplainer
         >>> from skinfluence.plotting import InfluenceDistanceDisplay
         >>> X, y = datasets.load_digits(n_class=2, return_X_y=True)  # 8x8 images
-        >>> clf = linear_model.LogisticRegression(max_iter=1000)
+        >>> clf = linear_model.LogisticRegression(tol=1e-8, max_iter=10_000)
         >>> ex = InfluenceExplainer(clf).fit(X[:300], y[:300])
         >>> disp = InfluenceDistanceDisplay.from_explainer(ex, X[300], y[300])
         >>> j = disp.harmful_index_

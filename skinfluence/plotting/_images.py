@@ -245,7 +245,7 @@ class InfluentialImagesDisplay:
         >>> from skinfluence import InfluenceExplainer
         >>> from skinfluence.plotting import InfluentialImagesDisplay
         >>> X, y = datasets.load_digits(n_class=2, return_X_y=True)  # 8x8 images
-        >>> clf = linear_model.LogisticRegression(max_iter=1000)
+        >>> clf = linear_model.LogisticRegression(tol=1e-8, max_iter=10_000)
         >>> ex = InfluenceExplainer(clf).fit(X[:300], y[:300])
         >>> disp = InfluentialImagesDisplay.from_explainer(ex, X[300], y[300], k=3)
         >>> disp.helpful_images.shape, bool(disp.harmful_scores[0] < 0)
