@@ -336,7 +336,8 @@ def refit_without(adapter, X, y, sample_weight, keep):
     y_keep, sw = y[keep], sample_weight[keep]
     refit = make_adapter(adapter.refit(X[keep], y_keep, sample_weight=sw), y_keep, sw)
     Y = refit.encode_target(y_keep)
-    norm, rel = gradient_norms(refit, refit.design(X[keep]), Y, refit.row_weights(Y, sw))
+    norm, rel = gradient_norms(refit, refit.design(X[keep]), Y,
+                               refit.row_weights(Y, sw))
     if rel > REFIT_STATIONARITY_TOLERANCE:
         warnings.warn(
             f"The refit without the population stopped at ||grad F|| = {norm:.3g} "

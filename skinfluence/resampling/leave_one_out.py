@@ -19,8 +19,8 @@ What reads those predictions:
   gives each row the probability of each true class given its label. Under
   those likely labels, the leave-one-out log-loss of the training rows is an
   estimate of the held-out loss, and each row's influence on it says whether
-  removing the row would lower it (the pruner's rule,
-  :class:`~skinfluence.InfluencePruner`).
+  removing the row would lower it; a row whose leave-one-out prediction is
+  its label is kept (the pruner's rule, :class:`~skinfluence.InfluencePruner`).
 - :func:`residual_fence` (continuous targets): Tukey's far-out fence
   ``[Q1 - 3 IQR, Q3 + 3 IQR]`` on the leave-one-out residuals (about 4.7
   standard deviations on Gaussian errors).
@@ -248,9 +248,9 @@ def harmful_label_issues(harm, posterior, labels, max_odds=MAX_LABEL_ODDS,
     (``harm < 0``, :func:`expected_loss_influence`), its label is at most
     ``max_odds`` times as likely right as wrong, and the model fitted without
     it predicts another class (``predicted``: as confident learning does, a
-    label the out-of-sample model agrees with is not an issue). No class loses more
-    rows than its expected number of wrong labels, ``sum (1 - P(given | row))``
-    over the class (rounded), nor more than half of its rows (confident
+    label the out-of-sample model agrees with is not an issue). No class loses
+    more rows than its expected number of wrong labels, ``sum (1 - P(given |
+    row))`` over the class (rounded), nor more than half of its rows (confident
     learning assumes each class's own label is its most frequent); beyond
     that, the most harmful go.
 

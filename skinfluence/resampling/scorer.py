@@ -100,9 +100,10 @@ def default_scorer(is_classification):
         benchmark in ``docs/pruning.md`` (sharper leave-one-out probabilities
         than ``C=1``); on its generated low-dimensional data sets ``C=1`` did
         better, and a ``C`` chosen by cross-validation (a scorer passed as
-        ``estimator``) did well on both, at several times the cost. Scaling without centring gives the same model as full
-        standardisation (the intercept is not penalised) and keeps sparse X
-        sparse. Continuous targets: ``Ridge()``.
+        ``estimator``) did well on both, at several times the cost. Scaling
+        without centring gives the same model as full standardisation (the
+        intercept is not penalised) and keeps sparse X sparse. Continuous
+        targets: ``Ridge()``.
 
     Examples
     --------
