@@ -82,12 +82,13 @@ def class_emptying_removals(classes, y, populations=None):
     if classes is None:
         return np.array([], dtype=np.intp)
     y = np.asarray(y)
+    labels, counts = np.unique(y, return_counts=True)
     if populations is None:  # the classes that lose their last row with any one row
-        labels, counts = np.unique(y, return_counts=True)
         lone = missing_classes(classes, labels[counts > 1])
         return np.flatnonzero(np.isin(y, lone))
-    return np.array([s for s, rows in enumerate(populations)
-                     if missing_classes(classes, np.delete(y, rows)).size],
+    smallest = counts.min()  # a smaller population cannot hold a whole class
+    return np.array([s for s, rows in enumerate(populations) if len(rows) >= smallest
+                     and missing_classes(classes, np.delete(y, rows)).size],
                     dtype=np.intp)
 
 
