@@ -2,6 +2,7 @@
 that a model is not at an optimum (every layer may import it)."""
 
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -9,6 +10,7 @@ __all__ = [
     "STATIONARITY_TOLERANCE",
     "InfluenceWarning",
     "SingularHessianError",
+    "singular_unless_stationary",
     "warn_if_not_stationary",
 ]
 
@@ -70,3 +72,51 @@ def warn_if_not_stationary(name, norm, relative, stacklevel=3):
             "refit with a smaller tol or a larger max_iter.",
             InfluenceWarning, stacklevel=stacklevel,
         )
+
+
+@contextmanager
+def singular_unless_stationary(name, norm, relative):
+    """Put the stationarity figures into a singular Hessian's error when off optimum.
+
+    A fit that stopped far from its optimum (e.g. SGD diverging on a feature on a
+    large scale) can leave a singular Hessian; the error then says so with the
+    gradient norm (:func:`warn_if_not_stationary`'s figures) and what to do,
+    rather than blaming collinear features alone.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's class name.
+    norm, relative : float
+        From :func:`~skinfluence.influence.gradient_norms`, measured before the
+        Hessian is factorised.
+
+    Yields
+    ------
+    None
+        Around the solver's factorisation.
+
+    Examples
+    --------
+    >>> from skinfluence.exceptions import singular_unless_stationary
+    >>> try:
+    ...     with singular_unless_stationary("SGDClassifier", 2e7, 160.0):
+    ...         raise SingularHessianError("The Hessian is singular.")
+    ... except SingularHessianError as exc:
+    ...     print(str(exc)[:62])
+    SGDClassifier is not at an optimum of its objective on these d
+    """
+    try:
+        yield
+    except SingularHessianError as exc:
+        if not relative > STATIONARITY_TOLERANCE:
+            raise
+        raise SingularHessianError(
+            f"{name} is not at an optimum of its objective on these data: "
+            f"||grad F(theta)|| = {norm:.3g}, {relative:.3g} times a typical row's "
+            f"gradient term (tolerance {STATIONARITY_TOLERANCE:g}), and its Hessian "
+            "there is singular. A fit that stopped off its optimum (e.g. SGD "
+            "diverging on features on very different scales) is the likely cause: "
+            "scale the features (e.g. StandardScaler), or refit with a smaller tol "
+            f"or a larger max_iter. The solver's message: {exc}"
+        ) from exc

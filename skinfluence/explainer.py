@@ -146,9 +146,8 @@ class InfluenceExplainer(BaseEstimator):
         """
         self._validate_params()
         if is_dask_array(X):  # rows in chunks, e.g. on a Dask cluster
-            for name, value in infl.fit_chunked(self.estimator, X, y, sample_weight,
-                                                self.get_params()).items():
-                setattr(self, name, value)
+            vars(self).update(infl.fit_chunked(self.estimator, X, y, sample_weight,
+                                               self.get_params()))
             return self
         n = check_same_rows(X, y)
         sw = check_sample_weight(sample_weight, n)
@@ -163,19 +162,16 @@ class InfluenceExplainer(BaseEstimator):
         D = self.design_ = a.design(X)  # the active columns for an L1 fit, else X
         e = self.removal_ = a.removal_engine(D, Y, w, self.get_params())  # or None
         self.operator_ = HessianOperator(a, D, Y, w, damping=self.damping)
-        with blas_limit(count_nonzero(D) * a.n_params * a.n_outputs):
+        with (blas_limit(count_nonzero(D) * a.n_params * a.n_outputs),
+              infl.stationarity_checked(a, D, Y, w, e) as norms):  # warns after
             self.solver_ = self._fit_solver(self.operator_)
-        a.check_local_validity(X, Y, w, self.solver_)
-        norms = e.gradient_norms() if e else self._stationarity(a, D, Y, w)
+            a.check_local_validity(X, Y, w, self.solver_)
         self.gradient_norm_, self.relative_gradient_norm_ = norms
-        infl.warn_if_not_stationary(type(self.estimator_).__name__, *norms)
         return self
 
     def _fit_solver(self, operator):  # the one place a solver is built (H, H - H_S)
         return make_solver(self.solver, operator, random_state=self.random_state,
                            max_memory=memory_budget(self.max_memory))
-
-    _stationarity = staticmethod(infl.gradient_norms)  # (norm, relative) at theta_hat
 
     def _rows(self, X, y, target, design=True):  # checked rows, encoded y, target Q
         check_is_fitted(self, "solver_")
@@ -184,8 +180,9 @@ class InfluenceExplainer(BaseEstimator):
         return (a.design(Xt) if design else Xt), a.encode_target(y), make_target(
             target, a)
 
-    def _loop(self):
+    def _loop(self, populations=None):  # warns of removals that empty a class
         check_is_fitted(self, "solver_")
+        infl.warn_if_class_emptied(self.adapter_, self.y_, populations)
         if self.removal_ is not None:  # shifts from the reader's removal engine
             return infl.ShiftLoop(self.removal_, self.adapter_, self.method,
                                   self.n_jobs, self.verbose, self.max_memory)
@@ -257,10 +254,13 @@ class InfluenceExplainer(BaseEstimator):
         return labelled_top(top, self.output, index_of(X_test), self.train_index_)
 
     def self_influence(self):
-        """Influence of each training row on its own loss, ``>= 0`` (see below).
+        """Influence of each training row on its own loss, ``>= 0`` but see below.
 
         The diagonal of ``influence(X_train, y_train)``; first order ``c_j g^T H^-1 g``
-        (slightly negative possible: HuberRegressor's scale; SGD's penalty share).
+        if the removed term is the row's loss. Slightly negative (as refits give) where
+        it also holds a share of the penalty (mean form: SGD, GLMs, Lasso/ElasticNet)
+        or of HuberRegressor's scale: removing the row weakens that too, which can
+        raise a well-fitted row's own loss more than losing its pull lowers it.
         Matrix-free solvers: :func:`~skinfluence.solvers.row_leverages` for all rows,
         exact (dual or primal form) within ``max_memory``, else calibrated (error
         on exactly solved rows printed with ``verbose``, warned above 2%).
@@ -324,7 +324,7 @@ class InfluenceExplainer(BaseEstimator):
         """
         rows = self._rows(X_test, y_test, target)
         pops, single = check_populations(populations, self.n_train_)
-        out = self._loop().population(*rows, pops)
+        out = self._loop(pops).population(*rows, pops)
         return labelled_populations(out, single, self.output, X_test, populations)
 
     def mean_influence(self, X, y, target="loss", sample_weight=None):

@@ -49,6 +49,7 @@ from .objective import (
     refit_without,
     warn_if_not_stationary,
 )
+from .fit_checks import stationarity_checked, warn_if_class_emptied
 from .shifts import (
     EXPLICIT_INVERSE_MAX_PARAMS,
     explicit_inverse,
@@ -79,6 +80,8 @@ __all__ = [
     "gradient_norms",
     "has_kinks",
     "refit_without",
+    "stationarity_checked",
+    "warn_if_class_emptied",
     "influence_block",
     "mean_influence_first_order",
     "newton_shifts",

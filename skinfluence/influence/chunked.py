@@ -17,6 +17,7 @@ import numpy as np
 
 from .._validation import (check_features, check_fitted_model, check_same_rows,
                            check_sample_weight)
+from ..exceptions import singular_unless_stationary
 from ..models import ActiveSetAdapter, make_adapter
 from ..models.stationarity import relative_gradient, row_gradient_scales
 from ..parallel import memory_budget
@@ -94,7 +95,8 @@ def fit_chunked(estimator, X, y, sample_weight, params):
     Y = adapter.encode_target(y)
     weights = adapter.row_weights(Y, sample_weight)
     operator, norms = chunked_operator(adapter, X, Y, weights, params["damping"])
-    solver = make_solver(params["solver"], operator, params["random_state"], budget)
+    with singular_unless_stationary(type(estimator).__name__, *norms):
+        solver = make_solver(params["solver"], operator, params["random_state"], budget)
     warn_if_not_stationary(type(estimator).__name__, *norms, stacklevel=5)
     return dict(
         n_train_=n, y_=y.copy(), sample_weight_=sample_weight, feature_map_=None,

@@ -26,6 +26,72 @@ def encode_labels(y, classes):
     return idx
 
 
+def missing_classes(classes, y):
+    """The labels of ``classes`` no row of ``y`` has: a refit on ``y`` drops them.
+
+    Parameters
+    ----------
+    classes : ndarray
+        The fitted model's classes.
+    y : array-like of shape (n_samples,)
+        Labels (e.g. of the rows a refit keeps).
+
+    Returns
+    -------
+    ndarray
+        The missing labels, sorted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.models._classes import missing_classes
+    >>> missing_classes(np.array([0, 1, 2]), [0, 0, 2]).tolist()
+    [1]
+    """
+    return np.setdiff1d(classes, np.unique(np.asarray(y)))
+
+
+def class_emptying_removals(classes, y, populations=None):
+    """The removals after which a refit has fewer classes (:func:`missing_classes`).
+
+    Parameters
+    ----------
+    classes : ndarray or None
+        The fitted model's classes (``None`` for a regressor: no removal).
+    y : array-like of shape (n_samples,)
+        The training labels.
+    populations : list of ndarray of int, default=None
+        Removed populations; ``None``: each row alone.
+
+    Returns
+    -------
+    ndarray of int
+        Rows that are the only member of their class (``populations=None``), else
+        the positions of the populations holding every row of a class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinfluence.models._classes import class_emptying_removals
+    >>> y, classes = np.array([0, 0, 1, 2, 2]), np.array([0, 1, 2])
+    >>> class_emptying_removals(classes, y).tolist()
+    [2]
+    >>> class_emptying_removals(classes, y, [np.array([0]), np.array([3, 4])]).tolist()
+    [1]
+    """
+    if classes is None:
+        return np.array([], dtype=np.intp)
+    y = np.asarray(y)
+    labels, counts = np.unique(y, return_counts=True)
+    if populations is None:  # the classes that lose their last row with any one row
+        lone = missing_classes(classes, labels[counts > 1])
+        return np.flatnonzero(np.isin(y, lone))
+    smallest = counts.min()  # a smaller population cannot hold a whole class
+    return np.array([s for s, rows in enumerate(populations) if len(rows) >= smallest
+                     and missing_classes(classes, np.delete(y, rows)).size],
+                    dtype=np.intp)
+
+
 def _sorted_lookup(y, classes):
     """Index of each label of ``y`` in ``classes`` by binary search, -1 if absent."""
     if classes.dtype.kind != y.dtype.kind and "O" not in (classes.dtype.kind,

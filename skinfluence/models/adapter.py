@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from ._classes import missing_classes
 from .objective import LinearObjective
 
 __all__ = ["LinearModelAdapter", "SingleOutputRegressor", "REFIT_TOL", "REFIT_MIN_ITER"]
@@ -312,7 +313,7 @@ class LinearModelAdapter(LinearObjective, ABC):
             for name in self.warm_start_attributes:
                 setattr(est, name, np.copy(getattr(self.estimator, name)))
         if self.classes is not None:
-            missing = np.setdiff1d(self.classes, np.unique(np.asarray(y)))
+            missing = missing_classes(self.classes, y)
             if missing.size:
                 raise ValueError(
                     f"Removing this population leaves no row of class(es) "
