@@ -41,6 +41,9 @@ scaling fitted on a corrupted half). Base models ``Ridge()`` and
   ``make_pipeline(StandardScaler(with_mean=False), Ridge())``
   ("influence_scaled", "remover_scaled"; the default scorer of class targets
   scales, that of continuous targets does not);
+- evidence only: ``InfluencePruner()`` run again on the rows it kept until it
+  removes none, at most 5 rounds ("influence_iter": outliers masked by other
+  outliers);
 - without exactly the corrupted rows ("oracle", evidence only);
 - peers (benchmark extras, never imported by the library): the rows
   ``RANSACRegressor(base, random_state=0)`` calls inliers ("ransac", its
@@ -148,6 +151,22 @@ def _remover(step):
     return remove
 
 
+def _iterated(step, rounds=5):
+    """``step`` again on the rows it kept, until it removes none (at most
+    ``rounds`` times): a row masked by other outliers shows once they are gone."""
+
+    def remove(X, y, base):
+        kept = np.arange(len(y))
+        for _ in range(rounds):
+            fitted = clone(step).fit(X[kept], y[kept])
+            if fitted.removed_indices_.size == 0:
+                break
+            kept = kept[fitted.sample_indices_]
+        return ~np.isin(np.arange(len(y)), kept)
+
+    return remove
+
+
 def _ransac(X, y, base):
     # min_samples: its default for LinearRegression, which it asks for with others
     ransac = RANSACRegressor(clone(base), min_samples=X.shape[1] + 1,
@@ -165,6 +184,8 @@ METHODS = {
         make_pipeline(StandardScaler(with_mean=False), Ridge()))),
     "remover_scaled": _remover(InfluenceOutlierRemover(
         make_pipeline(StandardScaler(with_mean=False), Ridge()))),
+    # evidence only: the default pruner repeated on the rows it kept (masking)
+    "influence_iter": _iterated(InfluencePruner()),
     "oracle": None,  # exactly the corrupted rows (run_one)
     "ransac": _ransac,
     "huber": None,  # HuberRegressor instead of the base model (run_one)
@@ -342,6 +363,61 @@ def summary(records, methods):
     return "\n".join(lines)
 
 
+def wide(records, methods, base="linear"):
+    """One line per noise and corruption, over the data sets: each method's
+    mean Δ RMSE (%) and how many data sets it is clearly better / worse than
+    "none" in (mean beyond two standard errors over splits); then precision
+    and recall of the corrupted rows (means over data sets and splits)."""
+    groups = _groups(records)
+    methods = [m for m in methods if m != "none"]
+    head = "| noise | corruption | " + " | ".join(methods) + " |"
+    rule = "|---|---|" + "---:|" * len(methods)
+    lines, pr = [head, rule], [head, rule]
+    for noise in NOISES:
+        for corr in CORRUPTIONS:
+            keys = [k for k in groups if k[1:] == (noise, corr, base)]
+            if not keys:
+                continue
+            cells, prs = [], []
+            for m in methods:
+                d = [np.array(groups[k][m]["delta"]) for k in keys if m in groups[k]]
+                if not d:
+                    cells.append("–")
+                    prs.append("–")
+                    continue
+                se = [x.std(ddof=1) / np.sqrt(x.size) if x.size > 1 else 0.0
+                      for x in d]
+                means = [x.mean() for x in d]
+                better = sum(mu < -2 * e for mu, e in zip(means, se))
+                worse = sum(mu > 2 * e for mu, e in zip(means, se))
+                cells.append(f"{np.mean(means):+.1f} ({better}/{worse})")
+                prec = np.concatenate([groups[k][m]["precision"] for k in keys])
+                rec = np.concatenate([groups[k][m]["recall"] for k in keys])
+                prs.append("–" if corr == "clean" else
+                           f"{np.nanmean(prec):.2f} / {np.nanmean(rec):.2f}"
+                           if np.isfinite(prec).any() else f"– / {np.nanmean(rec):.2f}")
+            lines.append(f"| {noise} | {corr} | " + " | ".join(cells) + " |")
+            if corr != "clean":
+                pr.append(f"| {noise} | {corr} | " + " | ".join(prs) + " |")
+    return "\n".join(lines) + "\n\nprecision / recall:\n\n" + "\n".join(pr)
+
+
+def grossness(records):
+    """Median over splits of how gross the corrupted rows are (in ``sigma``),
+    per data set and corruption (noise kinds pooled)."""
+    cells = defaultdict(list)
+    for r in records:
+        if r["method"] == "none" and r["base"] == "ridge" and r.get("gross_sd"):
+            cells[(r["dataset"], r["corruption"])].append(r["gross_sd"])
+    corrs = [c for c in CORRUPTIONS if any(k[1] == c for k in cells)]
+    lines = ["| data | " + " | ".join(corrs) + " |", "|---|" + "---:|" * len(corrs)]
+    for d in sorted({k[0] for k in cells}):
+        lines.append(f"| {d} | " + " | ".join(
+            f"{np.median(cells[(d, c)]):.1f}" if cells[(d, c)] else "–"
+            for c in corrs) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--splits", type=int, default=10, help="random splits each")
@@ -381,7 +457,15 @@ def main(argv=None):
         records = [json.loads(line) for line in f]
     records = [r for r in records if r["dataset"] in args.datasets
                and r["noise"] in args.noises and r["corruption"] in args.corruptions]
+    for base in BASES:
+        print(f"Base {base}: mean Δ RMSE % over the data sets (clearly better / "
+              "worse than none in how many):\n")
+        print(wide(records, args.methods, base))
+        print()
     print(summary(records, args.methods))
+    print()
+    print("How gross the corrupted rows are, median |y - x . coef| / sigma:\n")
+    print(grossness(records))
     print()
     for base in BASES:
         print(f"Δ RMSE % against none, base {base}:\n")
