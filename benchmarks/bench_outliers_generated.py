@@ -1,8 +1,8 @@
 """Regression outliers on generated data: does dropping the flagged rows help?
 
-    python benchmarks/bench_outliers_generated.py                 # everything, 10 splits
+    python benchmarks/bench_outliers_generated.py             # everything, 10 splits
     python benchmarks/bench_outliers_generated.py --splits 2 --datasets n200_d5
-    python benchmarks/bench_outliers_generated.py --report-only   # tables from the file
+    python benchmarks/bench_outliers_generated.py --report-only  # tables from the file
 
 The regression counterpart of ``bench_label_noise.py --datasets synthetic``: data
 that no default of the row-removing steps was chosen on. Each data set
@@ -46,17 +46,18 @@ scaling fitted on a corrupted half). Base models ``Ridge()`` and
   outliers);
 - without exactly the corrupted rows ("oracle", evidence only);
 - peers (benchmark extras, never imported by the library): the rows
-  ``RANSACRegressor(base, random_state=0)`` calls inliers ("ransac", its
-  defaults: the residual threshold is the MAD of ``y``), then the base model on
-  them; and ``HuberRegressor()`` fitted on every row *instead of* the base
-  model ("huber", the same model under both bases; its ``outliers_`` are the
-  rows counted as removed for precision and recall).
+  ``RANSACRegressor(base, min_samples=n_features + 1, random_state=0)``
+  calls inliers ("ransac", its other defaults: the residual threshold is the
+  MAD of ``y``), then the base model on them; and ``HuberRegressor()`` fitted
+  on every row *instead of* the base model ("huber", the same model under both
+  bases; its ``outliers_`` are the rows counted as removed for precision and
+  recall).
 
 Reported per row of results (one JSON line each, appended to ``--output``):
 how gross the corrupted rows are (median ``|y - x . coef| / sigma`` with
-their corrupted ``x``), rows removed, precision (corrupted among removed) and recall (removed among
-corrupted), clean-test RMSE (against the test targets, and against the
-noiseless ones), the method's time (removal, or Huber's fit) and one fit of
+their corrupted ``x``), rows removed, precision (corrupted among removed)
+and recall (removed among corrupted), clean-test RMSE (against the test
+targets, and against the noiseless ones), the method's time (removal, or Huber's fit) and one fit of
 the base model on every row. The summaries give the RMSE change against
 "none" in percent of its RMSE, mean and standard deviation over splits.
 """
@@ -393,9 +394,10 @@ def wide(records, methods, base="linear"):
                 cells.append(f"{np.mean(means):+.1f} ({better}/{worse})")
                 prec = np.concatenate([groups[k][m]["precision"] for k in keys])
                 rec = np.concatenate([groups[k][m]["recall"] for k in keys])
-                prs.append("–" if corr == "clean" else
-                           f"{np.nanmean(prec):.2f} / {np.nanmean(rec):.2f}"
-                           if np.isfinite(prec).any() else f"– / {np.nanmean(rec):.2f}")
+                recall = f"{np.nanmean(rec):.2f}" if corr != "clean" else "–"
+                precision = (f"{np.nanmean(prec):.2f}" if np.isfinite(prec).any()
+                             else "–")
+                prs.append(f"{precision} / {recall}")
             lines.append(f"| {noise} | {corr} | " + " | ".join(cells) + " |")
             if corr != "clean":
                 pr.append(f"| {noise} | {corr} | " + " | ".join(prs) + " |")
