@@ -58,8 +58,9 @@ how gross the corrupted rows are (median ``|y - x . coef| / sigma`` with
 their corrupted ``x``), rows removed, precision (corrupted among removed)
 and recall (removed among corrupted), clean-test RMSE (against the test
 targets, and against the noiseless ones), the method's time (removal, or
-Huber's fit) and one fit of the base model on every row. The summaries give the RMSE change against
-"none" in percent of its RMSE, mean and standard deviation over splits.
+Huber's fit) and one fit of the base model on every row. The summaries give
+the RMSE change against "none" in percent of its RMSE, mean and standard
+deviation over splits.
 """
 
 import argparse
