@@ -24,7 +24,8 @@ def find_label_issues(X, y, estimator=None, *, sample_weight=None, as_frame=Fals
         Class labels or a continuous target.
     estimator : estimator, default=None
         The scoring model (see :class:`InfluencePruner`); ``None``: a scaled
-        ``LogisticRegression(C=0.1)`` for classes, ``Ridge()`` otherwise.
+        ``LogisticRegression(C=0.1)`` for classes, a scaled ``Ridge()``
+        otherwise.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the rows in the scoring model's objective.
     as_frame : bool, default=False

@@ -121,9 +121,9 @@ class InfluenceOutlierRemover(BaseRowSampler):
     estimator : estimator, default=None
         The model whose self-influence scores the rows: any model
         :class:`InfluenceExplainer` supports (or a Pipeline ending in one).
-        ``None``: ``Ridge()`` for continuous targets (a float target with more
-        than 20 distinct values is continuous, even if its values are whole
-        numbers), a scaled ``LogisticRegression(C=0.1)`` for class targets
+        ``None``: a scaled ``Ridge()`` for continuous targets (a float target
+        with more than 20 distinct values is continuous, even if its values are
+        whole numbers), a scaled ``LogisticRegression(C=0.1)`` for class targets
         (:func:`~skinfluence.resampling.scorer.default_scorer`). A classifier
         given for a continuous target is refused with a ``ValueError``.
     method : {"first_order", "newton"}, default="first_order"

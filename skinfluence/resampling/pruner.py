@@ -100,8 +100,9 @@ class InfluencePruner(BaseRowSampler):
         ``predict_proba`` of a logistic loss (LogisticRegression(CV), binary
         ``SGDClassifier(loss="log_loss")``). ``None``: a Pipeline of
         ``StandardScaler(with_mean=False)`` and ``LogisticRegression(C=0.1,
-        tol=1e-6, max_iter=1000)`` for class targets, ``Ridge()``
-        for continuous ones (see :mod:`skinfluence.resampling.scorer`).
+        tol=1e-6, max_iter=1000)`` for class targets, the same scaling and
+        ``Ridge()`` for continuous ones (see
+        :mod:`skinfluence.resampling.scorer`).
     cv : int, cross-validation generator or iterable, default=3
         Folds of the paper's references (an int means stratified folds for
         class targets, plain ``KFold`` otherwise, both unshuffled). Not used by
