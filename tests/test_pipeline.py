@@ -23,6 +23,7 @@ from skinfluence import (
     InfluencePruner,
 )
 from skinfluence.pipeline import Pipeline, make_pipeline
+from skinfluence.resampling.scorer import default_scorer
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +231,7 @@ def test_meta_estimator_of_a_regressor_scores_the_target_as_continuous():
     y[gross] = 5.0  # gross errors: the others' model predicts about 1
     model = InfluencePrunedEstimator(Ridge()).fit(X, y)
     assert not hasattr(model.pruner_, "classes_"), "scored as classes"
-    direct = InfluencePruner(Ridge()).fit(X, y)
+    direct = InfluencePruner(default_scorer(is_classification=False)).fit(X, y)
     np.testing.assert_array_equal(model.sample_indices_, direct.sample_indices_)
     removed = np.setdiff1d(np.arange(len(y)), model.sample_indices_)
     assert set(gross) <= set(removed) and len(removed) <= 6, removed

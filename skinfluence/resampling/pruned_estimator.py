@@ -52,8 +52,9 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
         Anything with ``fit(X, y, sample_weight=...)`` that sets
         ``sample_indices_``: :class:`InfluencePruner` or
         :class:`InfluenceOutlierRemover`. ``None`` means ``InfluencePruner()``,
-        or for a regressor ``estimator`` ``InfluencePruner(Ridge())``: the
-        target is then continuous, even when it takes few values (ratings
+        or for a regressor ``estimator`` an ``InfluencePruner`` scored by the
+        continuous targets' default model (scaled ``Ridge()``): the target is
+        then continuous, even when it takes few values (ratings
         stored as floats), and is not scored as classes.
 
     Attributes
