@@ -89,7 +89,9 @@ class InfluencePruner(BaseRowSampler):
 
     Read more in ``docs/pruning.md``, which records the benchmark behind the
     defaults (``benchmarks/bench_label_noise.py``: 7 data sets, label noise
-    from 0 to 30%, against cleanlab and against keeping every row).
+    from 0 to 30%, against cleanlab and against keeping every row) and a check
+    on 12 generated data sets no default was chosen on (level with cleanlab
+    there; a scorer whose ``C`` is chosen by cross-validation does better).
 
     Parameters
     ----------
