@@ -110,3 +110,28 @@ def test_weighted_pipeline_scorer_same_with_routing_on(noisy, fit):
     with sklearn.config_context(enable_metadata_routing=True):
         on = fit(X, y, w)
     assert np.array_equal(on, off), (on, off)
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [1.0 + np.arange(50) * 2.2e-16, 0.3 + (np.arange(50) % 2) * 5.6e-17],
+    ids=["ramp", "two_values"],
+)
+def test_valley_threshold_scores_equal_to_rounding(scores):
+    # numpy's histogram refused 256 bins over a range of a few ulps
+    # ("Too many bins for data range"); equal scores: no row stands apart
+    from skinfluence.resampling.outliers import valley_threshold
+
+    threshold, rule = valley_threshold(scores)
+    assert threshold == np.inf and rule == "fence", (threshold, rule)
+
+
+def test_outlier_remover_on_identical_rows_removes_nothing():
+    # identical rows, 20 float target values (scored as 20 one-row classes):
+    # the self-influences agree to rounding, and fit crashed in np.histogram
+    X, y = np.ones((20, 3)), np.arange(20.0)
+    with pytest.warns(Warning):
+        remover = InfluenceOutlierRemover().fit(X, y)
+    spread = np.ptp(remover.self_influence_) / remover.self_influence_.max()
+    assert spread < 1e-10, f"self-influences differ by {spread:.2e} (relative)"
+    assert remover.removed_indices_.size == 0, remover.removed_indices_
