@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 from scipy import sparse
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
@@ -47,7 +48,10 @@ def split_pipeline(estimator, X, y, sample_weight):
             fit_params = {}
             if sample_weight is not None:
                 fit_params[f"{estimator.steps[-1][0]}__sample_weight"] = sample_weight
-            estimator.fit(X, y, **fit_params)
+            # the weights go to the last step only, also when the user enabled
+            # metadata routing (which refuses "step__param" arguments)
+            with config_context(enable_metadata_routing=False):
+                estimator.fit(X, y, **fit_params)
         else:
             X_fit = X if hasattr(X, "columns") or sparse.issparse(X) else _as_float64(X, "X")
             if hasattr(X_fit, "columns"):

@@ -14,6 +14,10 @@ final model in :class:`skinfluence.InfluencePrunedEstimator`.
 
 import warnings
 
+# imbalanced-learn adds fit_resample to scikit-learn's routed methods on import;
+# it must happen before the classes below are defined, or they lack the
+# set_fit_resample_request its Pipeline asks for under metadata routing
+import imblearn.base  # noqa: F401
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils import _safe_indexing

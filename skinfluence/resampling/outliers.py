@@ -61,7 +61,8 @@ def valley_threshold(scores):
     -------
     threshold : float
         Rows scoring above it are outliers (``np.inf`` when fewer than three
-        scores are positive or all are equal).
+        scores are positive or all are equal up to rounding: their square
+        roots spread by at most 1e-10 of the largest).
     rule : {"valley", "fence"}
         Which step gave the threshold.
 
@@ -76,9 +77,12 @@ def valley_threshold(scores):
     ('valley', 5)
     """
     scores = np.asarray(scores, dtype=np.float64)
-    if (scores > 0).sum() < 3 or np.ptp(scores) == 0:
+    if (scores > 0).sum() < 3:
         return np.inf, "fence"
     t = np.sqrt(np.maximum(scores, 0.0))
+    # equal up to rounding (256 bins need a range of more than a few ulps)
+    if np.ptp(t) <= 1e-10 * t.max():
+        return np.inf, "fence"
     q1, q3 = np.percentile(t, [25, 75])
     fence = q3 + FENCE_K * (q3 - q1)
     spread = min(np.std(t), (q3 - q1) / 1.349) or np.std(t)
