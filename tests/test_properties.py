@@ -5,6 +5,7 @@ p in [1, 5], weights and seeds drawn by hypothesis), no deadline.
 """
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -32,11 +33,14 @@ def problems(draw, kinds=("binary", "multinomial", "ridge")):
         k = 2 if kind == "binary" else 3
         logits = X @ w[:, :k] + rng.gumbel(size=(n, k))
         y = logits.argmax(1)
-        y[:k] = np.arange(k)  # every class present
+        y[:2 * k] = np.tile(np.arange(k), 2)  # every class, twice: no row alone
         est = LogisticRegression(C=draw(st.floats(0.05, 10.0)), **TIGHT)
     return est.fit(X, y), X, y
 
 
+# additivity holds whatever the population: one that holds every row of a class
+# is warned about (a refit has fewer classes), not wrong here
+@pytest.mark.filterwarnings("ignore:Population.*hold every row of a class")
 @SETTINGS
 @given(problems(), st.data())
 def test_first_order_population_influence_is_additive(problem, data):
