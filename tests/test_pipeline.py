@@ -238,3 +238,20 @@ def test_meta_estimator_of_a_regressor_scores_the_target_as_continuous():
     # a classifier still reads the same values as classes
     clf = InfluencePrunedEstimator(LogisticRegression()).fit(X, y)
     np.testing.assert_array_equal(clf.pruner_.classes_, [1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+@pytest.mark.parametrize("step", [InfluencePruner(), InfluenceOutlierRemover()])
+@pytest.mark.filterwarnings("ignore:A column-vector y was passed")  # scikit-learn's
+def test_several_outputs_are_refused_by_name(step):
+    """The row-removing steps score one target: two outputs get an error that
+    says so (it was scikit-learn's "y should be a 1d array"), through the
+    meta-estimator too; a column vector still works."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = np.column_stack([X @ [1.0, 2.0, 0.0], X @ [0.0, 1.0, -1.0]])
+    with pytest.raises(ValueError, match=r"one target .* shape \(40, 2\)"):
+        clone(step).fit(X, Y)
+    with pytest.raises(ValueError, match=r"one target"):
+        InfluencePrunedEstimator(Ridge(), pruner=clone(step)).fit(X, Y)
+    kept = clone(step).fit(X, Y[:, :1] + 0.1 * rng.normal(size=(40, 1)))
+    assert kept.sample_indices_.size > 0

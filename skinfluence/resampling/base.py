@@ -83,6 +83,15 @@ class BaseRowSampler(BaseEstimator):
         [7]
         """
         self._validate_params()
+        shape = np.asarray(y).shape
+        if len(shape) == 2 and shape[1] > 1:
+            raise ValueError(
+                f"{type(self).__name__} scores rows against one target (class "
+                f"labels or one continuous output); got y of shape {shape}. For "
+                "several outputs, remove rows for each output on its own, or "
+                "explain a multi-output Ridge or LinearRegression with "
+                "InfluenceExplainer."
+            )
         # a Pipeline scorer encodes its own rows (strings through a OneHotEncoder,
         # NaN through an imputer): X reaches it as given, only its shape checked
         raw = hasattr(self.estimator, "steps")

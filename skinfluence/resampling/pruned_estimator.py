@@ -102,7 +102,9 @@ class InfluencePrunedEstimator(MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        y : array-like of shape (n_samples,)
+            One target (the row-removing steps score one; a column vector is
+            read flat); several outputs are refused with a ``ValueError``.
         sample_weight : array-like of shape (n_samples,), default=None
             Used by the pruner's scoring model and by the model (the kept
             rows' weights).
