@@ -233,7 +233,8 @@ class HuberRemoval:
         a, c = self.adapter, self.weights
         grad = a.full_gradient(self.X, self.Y, c)
         Xa = a.augmented_rows(self.X)
-        terms = np.append((c * self.psi)[:, None] * Xa, (c * self.rho)[:, None], axis=1)
-        scales = np.sqrt((terms**2).mean(0))
-        diagonal = np.diag(a.full_hessian(self.X, self.Y, c))
-        return float(np.linalg.norm(grad)), relative_gradient(grad, scales, diagonal)
+        # each row's term is (c psi x, c rho): mean squares per parameter, structured
+        sq = np.append((c * self.psi) ** 2 @ Xa**2, np.sum((c * self.rho) ** 2))
+        scales = np.sqrt(sq / len(c))
+        return float(np.linalg.norm(grad)), relative_gradient(
+            grad, scales, np.diag(self.hessian))

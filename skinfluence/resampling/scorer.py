@@ -117,12 +117,9 @@ def default_scorer(is_classification):
     Pipeline(steps=[('standardscaler', StandardScaler(with_mean=False)),
                     ('ridge', Ridge())])
     """
-    if is_classification:
-        return make_pipeline(
-            StandardScaler(with_mean=False),
-            LogisticRegression(C=0.1, tol=1e-6, max_iter=1000),
-        )
-    return make_pipeline(StandardScaler(with_mean=False), Ridge())
+    model = (LogisticRegression(C=0.1, tol=1e-6, max_iter=1000) if is_classification
+             else Ridge())
+    return make_pipeline(StandardScaler(with_mean=False), model)
 
 
 def check_scorer(estimator, is_classification, y):
